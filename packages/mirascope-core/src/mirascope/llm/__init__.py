@@ -1,0 +1,102 @@
+"""Mirascope: the model-agnostic Python interface for building with LLMs.
+
+```python
+from mirascope import llm
+
+@llm.call("openai:gpt-4o-mini")
+def recommend_book(genre: str) -> str:
+    return f"Recommend a {genre} book"
+
+print(recommend_book("fantasy").content)
+```
+"""
+
+from . import messages
+from .calls import AsyncCall, Call, DynamicConfig, Prompt, call
+from .clients import Client, client
+from .content import (
+    Audio,
+    CacheControl,
+    ContentPart,
+    Document,
+    Image,
+    Text,
+    Thought,
+    ToolCall,
+    ToolOutput,
+    Video,
+)
+from .exceptions import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConnectionError,
+    Error,
+    FeatureNotSupportedError,
+    MissingAPIKeyError,
+    NotFoundError,
+    ParseError,
+    PermissionError,
+    ProviderNotFoundError,
+    RateLimitError,
+    ServerError,
+    TimeoutError,
+    ToolError,
+)
+from .messages import Message
+from .models import Model, model
+from .params import CallParams, Thinking, ThinkingLevel
+from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
+
+__all__ = [
+    "APIError",
+    "AsyncCall",
+    "AsyncCallResponse",
+    "Audio",
+    "AuthenticationError",
+    "BadRequestError",
+    "CacheControl",
+    "Call",
+    "CallParams",
+    "CallResponse",
+    "Client",
+    "ConnectionError",
+    "ContentPart",
+    "Document",
+    "DynamicConfig",
+    "Error",
+    "FeatureNotSupportedError",
+    "FinishReason",
+    "Image",
+    "Message",
+    "MissingAPIKeyError",
+    "Model",
+    "NotFoundError",
+    "ParseError",
+    "PermissionError",
+    "Prompt",
+    "ProviderNotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "Text",
+    "Thinking",
+    "ThinkingLevel",
+    "TimeoutError",
+    "ToolCall",
+    "ToolError",
+    "ToolOutput",
+    "Usage",
+    "Video",
+    "call",
+    "client",
+    "messages",
+    "model",
+]
+
+# Tracebacks should name errors as users catch them: `mirascope.llm.MissingAPIKeyError`. Only the
+# errors: attrs and cattrs resolve other classes' annotations through their real module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and issubclass(_obj, Error):
+        _obj.__module__ = __name__
+del _name, _obj

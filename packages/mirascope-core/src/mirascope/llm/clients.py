@@ -1,0 +1,217 @@
+"""`llm.client`: the one place for keys, base URLs, timeouts and custom httpx clients."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .exceptions import MissingAPIKeyError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
+
+    from .providers import Provider
+
+__all__ = ["Client", "client"]
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a call may take; long generations are normal, so this is generous."""
+
+
+class Client:
+    """Settings and connections for one provider.
+
+    Built with `llm.client(...)`. It holds one `httpx.Client`, and one `httpx.AsyncClient` per
+    event loop, created on first use and reused by every call made with it.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_async_http",
+        "_headers",
+        "_sync_http",
+        "_user_async_http",
+        "_user_sync_http",
+        "api_key",
+        "base_url",
+        "headers",
+        "options",
+        "provider",
+        "timeout",
+    )
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        options: Mapping[str, object] | None = None,
+    ) -> None:
+        self.provider = provider
+        """The provider this client talks to."""
+        self.api_key = api_key
+        """The key given here; `None` reads the provider's environment variable at first use."""
+        self.base_url = (base_url or provider.base_url(options or {})).rstrip("/")
+        """Where requests go, e.g. `https://api.openai.com/v1`."""
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        """Seconds a call may take."""
+        self.headers: dict[str, str] = dict(headers or {})
+        """Extra headers sent with every request."""
+        self.options: dict[str, object] = dict(options or {})
+        """Provider-specific settings (e.g. Google's `vertexai`, `project`, `location`)."""
+        self._user_sync_http = http_client
+        self._user_async_http = async_http_client
+        self._sync_http: httpx.Client | None = None
+        self._async_http: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._headers: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"llm.client({self.provider.name!r}, base_url={self.base_url!r})"
+
+    def resolve_api_key(self) -> str | None:
+        """The key to send: the one given, else the environment's; raises if required and absent."""
+        if self.api_key is not None:
+            return self.api_key
+        env_var = self.provider.api_key_env
+        if env_var is None:
+            return None
+        key = os.environ.get(env_var)
+        if key:
+            return key
+        if self.provider.api_key_required:
+            raise MissingAPIKeyError(provider=self.provider.name, env_var=env_var)
+        return None
+
+    def request_headers(self) -> dict[str, str]:
+        """Auth and protocol headers for every request, built once per client."""
+        if self._headers is None:
+            headers = self.provider.headers(self.resolve_api_key(), self.options)
+            headers.update(self.headers)
+            self._headers = headers
+        return self._headers
+
+    def sync_http(self) -> httpx.Client:
+        """The shared `httpx.Client`, created on first use."""
+        if self._user_sync_http is not None:
+            return self._user_sync_http
+        if self._sync_http is None:
+            import httpx
+
+            self._sync_http = httpx.Client(timeout=_timeout(self.timeout))
+        return self._sync_http
+
+    def async_http(self) -> httpx.AsyncClient:
+        """The `httpx.AsyncClient` for the running event loop, created on first use.
+
+        An `AsyncClient`'s connections belong to the loop that opened them, so each loop gets
+        its own: calling `asyncio.run` twice does not reuse a dead pool.
+        """
+        if self._user_async_http is not None:
+            return self._user_async_http
+        from asyncio import get_running_loop
+
+        loop = get_running_loop()
+        http = self._async_http.get(loop)
+        if http is None:
+            import httpx
+
+            http = httpx.AsyncClient(timeout=_timeout(self.timeout))
+            self._async_http[loop] = http
+        return http
+
+    def close(self) -> None:
+        """Close the connections this client opened (not ones it was given)."""
+        if self._sync_http is not None:
+            self._sync_http.close()
+            self._sync_http = None
+
+    async def aclose(self) -> None:
+        """Close the connections this client opened, sync and async (not ones it was given)."""
+        self.close()
+        for http in list(self._async_http.values()):
+            await http.aclose()
+        self._async_http.clear()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    import httpx
+
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+def client(
+    provider: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    http_client: httpx.Client | None = None,
+    async_http_client: httpx.AsyncClient | None = None,
+    **options: object,
+) -> Client:
+    """A client for `provider` with its own settings; pass it to a call with `client=`.
+
+    Args:
+        provider: The provider prefix, e.g. `"openai"`, `"anthropic"`, `"google"`, `"groq"`.
+        api_key: The key; by default read from the provider's environment variable.
+        base_url: Where to send requests, e.g. a proxy or a local server.
+        timeout: Seconds a call may take (default 600).
+        headers: Extra headers for every request.
+        http_client: Your own `httpx.Client` (transport, proxies, event hooks).
+        async_http_client: Your own `httpx.AsyncClient`.
+        **options: Provider-specific settings, e.g. `vertexai=True, project=..., location=...`
+            for Google; each provider's README lists its own.
+
+    Raises:
+        ProviderNotFoundError: The provider is unknown or its package is not installed.
+        TypeError: A setting the provider does not know.
+    """
+    from .providers._registry import get_provider
+
+    found = get_provider(provider)
+    found.check_options(options)
+    return Client(
+        found,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        headers=headers,
+        http_client=http_client,
+        async_http_client=async_http_client,
+        options=options,
+    )
+
+
+_defaults: dict[str, Client] = {}
+
+
+def default_client(provider: Provider) -> Client:
+    """The client a call uses when none is given: one per provider, for the process."""
+    found = _defaults.get(provider.name)
+    if found is None or found.provider is not provider:
+        found = _defaults[provider.name] = Client(provider)
+    return found

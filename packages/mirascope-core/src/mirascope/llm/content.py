@@ -1,0 +1,322 @@
+"""The parts a message is made of: text, media, tool calls and outputs, thoughts."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import ClassVar, Literal, TypeAlias
+
+from attrs import field, frozen
+
+__all__ = [
+    "Audio",
+    "CacheControl",
+    "ContentPart",
+    "Document",
+    "Image",
+    "Text",
+    "Thought",
+    "ToolCall",
+    "ToolOutput",
+    "Video",
+]
+
+
+@frozen
+class Text:
+    """A run of text."""
+
+    type: ClassVar[str] = "text"
+
+    text: str
+    """The text itself."""
+
+
+# Magic numbers first, the file extension second: a file named `.png` that holds a JPEG is sent as
+# what it is.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"%PDF-", 0, "application/pdf"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"\xff\xfb", 0, "audio/mpeg"),
+    (b"\xff\xf3", 0, "audio/mpeg"),
+    (b"\xff\xf2", 0, "audio/mpeg"),
+    (b"fLaC", 0, "audio/flac"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"\x1aE\xdf\xa3", 0, "video/webm"),
+)
+_RIFF_KINDS = {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}
+_EXTENSIONS = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".aac": "audio/aac",
+    ".m4a": "audio/mp4",
+    ".aiff": "audio/aiff",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mpeg": "video/mpeg",
+    ".avi": "video/x-msvideo",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".html": "text/html",
+}
+
+
+def _sniff(data: bytes, path: str | None) -> str | None:
+    for magic, offset, mime in _SIGNATURES:
+        if data.startswith(magic, offset):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] in _RIFF_KINDS:
+        return _RIFF_KINDS[data[8:12]]
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in (b"heic", b"heix", b"mif1"):
+            return "image/heic"
+        if brand.startswith(b"M4A"):
+            return "audio/mp4"
+        return "video/mp4"
+    if path is not None:
+        return _EXTENSIONS.get(Path(path).suffix.lower())
+    return None
+
+
+def _encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _media_type(
+    data: bytes, path: str | None, given: str | None, kind: str, allowed: tuple[str, ...]
+) -> str:
+    mime = given or _sniff(data, path)
+    if mime is None:
+        where = f" {path!r}" if path else ""
+        raise ValueError(
+            f"Cannot tell the media type of{where}; pass mime_type=, e.g. mime_type={allowed[0]!r}."
+        )
+    if not mime.startswith(allowed):
+        raise ValueError(f"{mime!r} is not {kind} media; use the matching content part instead.")
+    return mime
+
+
+@frozen(kw_only=True)
+class Image:
+    """An image, carried inline (base64) or by URL.
+
+    Build one with `Image.from_file`, `Image.from_bytes` or `Image.from_url`.
+    """
+
+    type: ClassVar[str] = "image"
+
+    mime_type: str | None
+    """The media type, e.g. `"image/png"`; `None` for a URL whose type is not known."""
+    data: str | None = None
+    """The image bytes, base64-encoded; `None` when the image is a URL."""
+    url: str | None = None
+    """Where the provider fetches the image; `None` when the bytes are inline."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Image:
+        """An inline image; the media type is read from the bytes unless given."""
+        return cls(mime_type=_media_type(data, None, mime_type, "image", ("image/",)), data=_encode(data))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Image:
+        """An inline image read from a file."""
+        data = Path(path).read_bytes()
+        mime = _media_type(data, str(path), mime_type, "image", ("image/",))
+        return cls(mime_type=mime, data=_encode(data))
+
+    @classmethod
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Image:
+        """An image the provider downloads itself; nothing is fetched here."""
+        return cls(mime_type=mime_type, url=url)
+
+    def to_bytes(self) -> bytes:
+        """The raw bytes of an inline image."""
+        return _decoded(self.data, self.url)
+
+
+@frozen(kw_only=True)
+class Audio:
+    """A clip of audio, carried inline (base64) or by URL."""
+
+    type: ClassVar[str] = "audio"
+
+    mime_type: str | None
+    """The media type, e.g. `"audio/mpeg"` or `"audio/wav"`."""
+    data: str | None = None
+    """The audio bytes, base64-encoded; `None` when the audio is a URL."""
+    url: str | None = None
+    """Where the provider fetches the audio; `None` when the bytes are inline."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Audio:
+        """Inline audio; the media type is read from the bytes unless given."""
+        return cls(mime_type=_media_type(data, None, mime_type, "audio", ("audio/",)), data=_encode(data))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Audio:
+        """Inline audio read from a file."""
+        data = Path(path).read_bytes()
+        mime = _media_type(data, str(path), mime_type, "audio", ("audio/",))
+        return cls(mime_type=mime, data=_encode(data))
+
+    @classmethod
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Audio:
+        """Audio the provider downloads itself; nothing is fetched here."""
+        return cls(mime_type=mime_type, url=url)
+
+    def to_bytes(self) -> bytes:
+        """The raw bytes of inline audio."""
+        return _decoded(self.data, self.url)
+
+
+@frozen(kw_only=True)
+class Video:
+    """A video, carried inline (base64) or by URL."""
+
+    type: ClassVar[str] = "video"
+
+    mime_type: str | None
+    """The media type, e.g. `"video/mp4"`."""
+    data: str | None = None
+    """The video bytes, base64-encoded; `None` when the video is a URL."""
+    url: str | None = None
+    """Where the provider fetches the video; `None` when the bytes are inline."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Video:
+        """An inline video; the media type is read from the bytes unless given."""
+        return cls(mime_type=_media_type(data, None, mime_type, "video", ("video/",)), data=_encode(data))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Video:
+        """An inline video read from a file."""
+        data = Path(path).read_bytes()
+        mime = _media_type(data, str(path), mime_type, "video", ("video/",))
+        return cls(mime_type=mime, data=_encode(data))
+
+    @classmethod
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Video:
+        """A video the provider downloads itself; nothing is fetched here."""
+        return cls(mime_type=mime_type, url=url)
+
+    def to_bytes(self) -> bytes:
+        """The raw bytes of an inline video."""
+        return _decoded(self.data, self.url)
+
+
+_DOCUMENT_TYPES = ("application/pdf", "text/")
+
+
+@frozen(kw_only=True)
+class Document:
+    """A PDF or plain-text document, carried inline (base64) or by URL."""
+
+    type: ClassVar[str] = "document"
+
+    mime_type: str | None
+    """`"application/pdf"`, or a `text/*` type such as `"text/plain"`."""
+    data: str | None = None
+    """The document bytes, base64-encoded; `None` when the document is a URL."""
+    url: str | None = None
+    """Where the provider fetches the document; `None` when the bytes are inline."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Document:
+        """An inline document; PDF is recognised from the bytes, text needs `mime_type`."""
+        mime = _media_type(data, None, mime_type, "document", _DOCUMENT_TYPES)
+        return cls(mime_type=mime, data=_encode(data))
+
+    @classmethod
+    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Document:
+        """An inline document read from a file (`.pdf`, `.txt`, `.md`, ...)."""
+        data = Path(path).read_bytes()
+        mime = _media_type(data, str(path), mime_type, "document", _DOCUMENT_TYPES)
+        return cls(mime_type=mime, data=_encode(data))
+
+    @classmethod
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Document:
+        """A document the provider downloads itself; nothing is fetched here."""
+        return cls(mime_type=mime_type, url=url)
+
+    def to_bytes(self) -> bytes:
+        """The raw bytes of an inline document."""
+        return _decoded(self.data, self.url)
+
+
+def _decoded(data: str | None, url: str | None) -> bytes:
+    if data is None:
+        raise ValueError(f"This part is a URL ({url}), not inline bytes; fetch it yourself.")
+    return base64.b64decode(data)
+
+
+@frozen
+class CacheControl:
+    """A prompt-cache breakpoint: everything before it may be cached (Claude models only)."""
+
+    type: ClassVar[str] = "cache_control"
+
+    ttl: Literal["5m", "1h"] = "5m"
+    """How long the provider keeps the cached prefix."""
+
+
+@frozen(kw_only=True)
+class ToolCall:
+    """The model asking for a tool to be run."""
+
+    type: ClassVar[str] = "tool_call"
+
+    id: str
+    """The provider's id for this call; the tool's output must carry it back."""
+    name: str
+    """The tool's name."""
+    args: dict[str, object] = field(factory=dict[str, object])
+    """The arguments, decoded from the model's JSON."""
+
+
+@frozen(kw_only=True)
+class ToolOutput:
+    """The result of running a tool, sent back to the model."""
+
+    type: ClassVar[str] = "tool_output"
+
+    id: str
+    """The id of the `ToolCall` this answers."""
+    name: str
+    """The tool's name."""
+    result: str
+    """What the tool returned, as the text the model reads."""
+    is_error: bool = False
+    """Whether `result` describes an error raised by the tool."""
+
+
+@frozen(kw_only=True)
+class Thought:
+    """Reasoning the model returned, kept so that it can be sent back."""
+
+    type: ClassVar[str] = "thought"
+
+    text: str
+    """The reasoning text (or its summary); empty when the provider sent it encrypted."""
+    signature: str | None = None
+    """The provider's signature or encrypted reasoning, returned unchanged on `resume`."""
+
+
+ContentPart: TypeAlias = Text | Image | Audio | Video | Document | CacheControl | ToolCall | ToolOutput | Thought
+"""Any part of a message."""

@@ -1,0 +1,178 @@
+"""Every error Mirascope raises, in one tree.
+
+```text
+Error
+├── APIError                      the provider answered with a failure, or could not be reached
+│   ├── AuthenticationError       401, or a provider's "bad key" code
+│   ├── PermissionError           403                      (also a builtins.PermissionError)
+│   ├── BadRequestError           400 and other 4xx
+│   ├── NotFoundError             404, or a provider's "no such model" code
+│   ├── RateLimitError            429
+│   ├── ServerError               5xx
+│   ├── TimeoutError              no answer in time        (also a builtins.TimeoutError)
+│   └── ConnectionError           no connection            (also a builtins.ConnectionError)
+├── ProviderNotFoundError         unknown `provider:` prefix, or its package is not installed
+├── MissingAPIKeyError            no key given and none in the environment
+├── FeatureNotSupportedError      a parameter or content part the model cannot take
+├── ParseError                    the model's output does not fit the response model
+└── ToolError                     a tool could not be called as the model asked
+```
+
+Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectionError",
+    "Error",
+    "FeatureNotSupportedError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "ParseError",
+    "PermissionError",
+    "ProviderNotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TimeoutError",
+    "ToolError",
+]
+
+
+class Error(Exception):
+    """The root of every error Mirascope raises."""
+
+
+class APIError(Error):
+    """A provider failed the request, or could not be reached.
+
+    Attributes:
+        provider: The provider prefix, e.g. `"openai"`.
+        status_code: The HTTP status, or `None` when no response arrived.
+        message: The provider's own message, as sent.
+        body: The decoded error body (JSON), its text, or `None`.
+        headers: The response headers, names lowercased.
+        retry_after: Seconds the provider asked us to wait, from `Retry-After`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status_code = status_code
+        self.message = message
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        self.retry_after = retry_after
+        status = f" {status_code}" if status_code is not None else ""
+        text = f"{provider}{status}: {message}"
+        if hint:
+            text = f"{text}\n{hint}"
+        super().__init__(text)
+
+
+class AuthenticationError(APIError):
+    """The provider rejected the API key (HTTP 401, or a provider's bad-key code)."""
+
+
+class PermissionError(APIError, builtins.PermissionError):  # noqa: A001
+    """The key is valid but may not use this model or feature (HTTP 403)."""
+
+
+class BadRequestError(APIError):
+    """The provider refused the request as malformed (HTTP 400 and other 4xx)."""
+
+
+class NotFoundError(APIError):
+    """The model or endpoint does not exist for this key (HTTP 404, or a no-such-model code)."""
+
+
+class RateLimitError(APIError):
+    """Too many requests or tokens (HTTP 429); see `retry_after`."""
+
+
+class ServerError(APIError):
+    """The provider failed on its side (HTTP 5xx); retrying later usually helps."""
+
+
+class TimeoutError(APIError, builtins.TimeoutError):  # noqa: A001
+    """No answer within the client's timeout."""
+
+
+class ConnectionError(APIError, builtins.ConnectionError):  # noqa: A001
+    """The provider could not be reached (DNS, refused connection, TLS)."""
+
+
+class ProviderNotFoundError(Error, LookupError):
+    """No provider answers to this `provider:` prefix.
+
+    Attributes:
+        provider: The prefix that was asked for.
+    """
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        self.provider = provider
+        super().__init__(message)
+
+
+class MissingAPIKeyError(Error):
+    """No API key was given and the environment variable is not set.
+
+    Attributes:
+        provider: The provider prefix.
+        env_var: The environment variable that would supply the key.
+    """
+
+    def __init__(self, *, provider: str, env_var: str) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        super().__init__(
+            f"No API key for {provider!r}: set the {env_var} environment variable, "
+            f"or pass one with llm.client({provider!r}, api_key=...)."
+        )
+
+
+class FeatureNotSupportedError(Error):
+    """The model cannot take a parameter or content part it was given.
+
+    Raised before any request is sent.
+
+    Attributes:
+        model: The model id, `provider:model`.
+        feature: What was refused, e.g. `"Audio"` or `"top_k"`.
+    """
+
+    def __init__(self, message: str, *, model: str, feature: str) -> None:
+        self.model = model
+        self.feature = feature
+        super().__init__(message)
+
+
+class ParseError(Error):
+    """The model's output could not be parsed into the response model.
+
+    Attributes:
+        text: The raw text the model returned, kept so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, text: str) -> None:
+        self.text = text
+        super().__init__(message)
+
+
+class ToolError(Error):
+    """A tool could not be called as the model asked (unknown name, bad arguments)."""

@@ -1,0 +1,148 @@
+"""The provider SPI: what a provider package implements, and the helpers it may use.
+
+Public for provider authors, not re-exported by `mirascope.llm`. A provider package exposes
+one object per `provider:` prefix through the `mirascope.providers` entry-point group:
+
+```toml
+[project.entry-points."mirascope.providers"]
+acme = "acme_mirascope:provider"
+```
+
+The object implements `Provider`. Core turns the user's call into a `Request`, asks the provider
+to `prepare` it (URL and JSON body), sends it with the client's shared httpx connection, and
+asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from attrs import field, frozen
+
+from ..messages import Message
+from ..params import CallParams
+from ..responses import FinishReason, Usage
+from ._registry import register, unregister
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..clients import Client
+    from ..exceptions import APIError
+
+__all__ = [
+    "Decoded",
+    "HTTPRequest",
+    "Provider",
+    "Request",
+    "register",
+    "unregister",
+    "warn_ignored",
+]
+
+
+@frozen(kw_only=True)
+class Request:
+    """A call, as a provider sees it: provider-agnostic, already validated by core."""
+
+    model_id: str
+    """The full model id, `provider:model`."""
+    model: str
+    """The provider's model name: everything after the first `:`."""
+    messages: tuple[Message, ...]
+    """The conversation to send."""
+    params: CallParams
+    """Common call parameters; the provider maps, refuses or drops each one."""
+    provider_params: Mapping[str, object] = field(factory=dict[str, object])
+    """Provider-specific parameters, merged into the body unchanged."""
+
+
+@frozen(kw_only=True)
+class HTTPRequest:
+    """Where and what to send."""
+
+    url: str
+    """The full URL."""
+    body: dict[str, Any]
+    """The JSON body."""
+    headers: Mapping[str, str] | None = None
+    """Headers for this request only, on top of the client's."""
+
+
+@frozen(kw_only=True)
+class Decoded:
+    """A provider's reply, decoded into Mirascope types; core builds the response from it."""
+
+    message: Message
+    """The assistant message, with `raw` set to what `resume` should send back."""
+    finish_reason: FinishReason
+    """Why the model stopped."""
+    usage: Usage | None = None
+    """Token counts, when reported."""
+    id: str | None = None
+    """The provider's response id."""
+    provider_model: str | None = None
+    """The model name the provider reported."""
+
+
+class Provider(Protocol):
+    """What a provider object implements."""
+
+    @property
+    def name(self) -> str:
+        """The prefix it answers to, e.g. `"openai"`."""
+        ...
+
+    @property
+    def family(self) -> str:
+        """Providers of one family share clients (e.g. `openai` and `openai-completions`)."""
+        ...
+
+    @property
+    def api_key_env(self) -> str | None:
+        """The environment variable holding the key, or `None` when there is none."""
+        ...
+
+    @property
+    def api_key_required(self) -> bool:
+        """Whether a call without a key must fail with `llm.MissingAPIKeyError`."""
+        ...
+
+    def base_url(self, options: Mapping[str, object]) -> str:
+        """The default base URL, given the client's provider-specific options."""
+        ...
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        """Raise `TypeError` naming any provider-specific client setting it does not know."""
+        ...
+
+    def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
+        """Auth and protocol headers sent with every request of a client."""
+        ...
+
+    def prepare(self, request: Request, client: Client) -> HTTPRequest:
+        """Encode a request; raise `llm.FeatureNotSupportedError` for what the model can't take."""
+        ...
+
+    def decode(self, request: Request, body: Any) -> Decoded:
+        """Decode a successful JSON reply."""
+        ...
+
+    def error(self, request: Request, response: httpx.Response) -> APIError:
+        """Build the error for a failed reply (status >= 400)."""
+        ...
+
+
+_logger = logging.getLogger("mirascope")
+
+
+def warn_ignored(model_id: str, param: str, reason: str) -> None:
+    """Log that a parameter was left out because the model cannot take it.
+
+    Used only where leaving it out is harmless; anything else raises
+    `llm.FeatureNotSupportedError`. A log record, not a `warnings.warn`, so that a test suite
+    running with warnings as errors is not broken by a documented, harmless omission.
+    """
+    _logger.warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)

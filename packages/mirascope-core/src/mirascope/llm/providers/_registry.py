@@ -1,0 +1,87 @@
+"""Find the provider for a `provider:` prefix: registered in-process first, then entry points."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..exceptions import Error, ProviderNotFoundError
+
+if TYPE_CHECKING:
+    from . import Provider
+
+GROUP = "mirascope.providers"
+"""The entry-point group provider packages register in."""
+
+# Which extra of the `mirascope` meta-package installs each first-party prefix.
+_EXTRAS = {
+    "openai": "openai",
+    "openai-completions": "openai",
+    "ollama": "openai",
+    "vllm": "openai",
+    "groq": "openai",
+    "together": "openai",
+    "openrouter": "openai",
+    "xai": "openai",
+    "deepseek": "openai",
+    "mistral": "openai",
+    "anthropic": "anthropic",
+    "google": "google",
+    "local": "local",
+}
+
+_registered: dict[str, Provider] = {}
+_loaded: dict[str, Provider] = {}
+
+
+def register(name: str, provider: Provider) -> None:
+    """Make `provider` answer to `name:` in this process, ahead of any entry point."""
+    _registered[name] = provider
+
+
+def unregister(name: str) -> None:
+    """Undo `register`; entry points answer again."""
+    _registered.pop(name, None)
+
+
+def get_provider(name: str) -> Provider:
+    """The provider for a prefix, loading its package on first use."""
+    found = _registered.get(name) or _loaded.get(name)
+    if found is not None:
+        return found
+    found = _load(name)
+    _loaded[name] = found
+    return found
+
+
+def _load(name: str) -> Provider:
+    # Imported here: scanning distributions costs milliseconds, paid once, on first use.
+    from importlib.metadata import entry_points
+
+    matches = list(entry_points(group=GROUP, name=name))
+    if not matches:
+        raise ProviderNotFoundError(_not_found_message(name), provider=name)
+    dists = {ep.dist.name if ep.dist else ep.value for ep in matches}
+    if len(dists) > 1:
+        raise Error(
+            f"Two installed packages both provide {name!r}: {', '.join(sorted(dists))}. "
+            "Uninstall one of them."
+        )
+    provider: Provider = matches[0].load()
+    return provider
+
+
+def _not_found_message(name: str) -> str:
+    extra = _EXTRAS.get(name)
+    if extra is not None:
+        return (
+            f"The {name!r} provider is not installed: "
+            f'pip install "mirascope[{extra}]" (or uv add "mirascope[{extra}]").'
+        )
+    from difflib import get_close_matches
+
+    from importlib.metadata import entry_points
+
+    known = sorted({*_EXTRAS, *_registered, *(ep.name for ep in entry_points(group=GROUP))})
+    close = get_close_matches(name, known, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"Unknown provider {name!r}.{hint} Known providers: {', '.join(known)}."

@@ -1,0 +1,164 @@
+"""What a call returns: `CallResponse` (and `AsyncCallResponse`), with `Usage` and `FinishReason`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Self, TypeAlias
+
+from attrs import field, frozen
+
+from .clients import Client
+from .content import ContentPart, Image, Thought, ToolCall
+from .messages import Message, user
+from .params import CallParams
+
+__all__ = ["AsyncCallResponse", "CallResponse", "FinishReason", "ResumeContent", "Usage"]
+
+FinishReason: TypeAlias = Literal["stop", "max_tokens", "tool_call", "refusal", "content_filter", "other"]
+"""Why the model stopped writing."""
+
+ResumeContent: TypeAlias = str | ContentPart | Message | Sequence[str | ContentPart | Message]
+"""What `resume` takes: text, parts (tool outputs among them), or whole messages."""
+
+
+@frozen(kw_only=True)
+class Usage:
+    """Tokens a call used, counted the same way on every provider."""
+
+    input_tokens: int = 0
+    """Every token of the prompt, cached ones included."""
+    output_tokens: int = 0
+    """Every token the model wrote, reasoning included."""
+    cache_read_tokens: int = 0
+    """Prompt tokens served from the provider's cache (part of `input_tokens`)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's cache (part of `input_tokens`)."""
+    reasoning_tokens: int = 0
+    """Tokens spent thinking (part of `output_tokens`)."""
+
+    @property
+    def total_tokens(self) -> int:
+        """Input and output tokens together."""
+        return self.input_tokens + self.output_tokens
+
+
+@frozen(kw_only=True)
+class _ResponseData:
+    messages: tuple[Message, ...]
+    """The whole conversation, the model's reply last: ready to continue."""
+    model: str
+    """The model id that answered, `provider:model`."""
+    finish_reason: FinishReason
+    """Why the model stopped."""
+    usage: Usage | None = None
+    """Tokens used, when the provider reported them."""
+    cost: float | None = None
+    """What the call cost in USD, or `None` where the model's price is unknown."""
+    id: str | None = None
+    """The provider's id for this response."""
+    provider_model: str | None = None
+    """The model name the provider reported, often a dated snapshot of `model`."""
+    raw: object = None
+    """The provider's decoded response body, untouched."""
+    params: CallParams = field(factory=lambda: CallParams())
+    """The call parameters the call was made with; `resume` reuses them."""
+    provider_params: Mapping[str, object] = field(factory=dict[str, object])
+    """Provider-specific parameters the call was made with; `resume` reuses them."""
+    metadata: Mapping[str, object] = field(factory=dict[str, object])
+    """Metadata the prompt function returned in its `DynamicConfig`."""
+    client: Client | None = field(default=None, eq=False, repr=False)
+    """The client that made the call; `resume` uses it again. Not serialized."""
+
+    @property
+    def message(self) -> Message:
+        """The assistant's reply, all parts in order."""
+        return self.messages[-1]
+
+    @property
+    def content(self) -> str:
+        """The text of the reply, `""` if it has none."""
+        return self.messages[-1].text
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tools the model asked to run, in order."""
+        return [part for part in self.messages[-1].content if isinstance(part, ToolCall)]
+
+    @property
+    def thinking(self) -> str | None:
+        """The model's reasoning text, or `None` when it returned none."""
+        thoughts = [part.text for part in self.messages[-1].content if isinstance(part, Thought)]
+        return "\n".join(thoughts) if thoughts else None
+
+    @property
+    def images(self) -> list[Image]:
+        """Images the model produced."""
+        return [part for part in self.messages[-1].content if isinstance(part, Image)]
+
+    def __str__(self) -> str:
+        return self.content
+
+    def to_dict(self) -> dict[str, Any]:
+        """This response as plain JSON-ready data; `from_dict` restores it."""
+        from .serialization import to_dict
+
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild a response from `to_dict` output (for instance after a JSON round-trip)."""
+        from .serialization import from_dict
+
+        return from_dict(cls, data)
+
+    def _next_messages(self, content: ResumeContent) -> tuple[Message, ...]:
+        if isinstance(content, Message):
+            return (*self.messages, content)
+        if isinstance(content, str) or not isinstance(content, Sequence):
+            return (*self.messages, user(content))
+        new: list[Message] = []
+        parts: list[str | ContentPart] = []
+        for item in content:
+            if isinstance(item, Message):
+                if parts:
+                    new.append(user(parts))
+                    parts = []
+                new.append(item)
+            else:
+                parts.append(item)
+        if parts:
+            new.append(user(parts))
+        return (*self.messages, *new)
+
+
+@frozen(kw_only=True)
+class CallResponse(_ResponseData):
+    """The result of a call: the reply, the conversation so far, and how it went."""
+
+    def resume(self, content: ResumeContent) -> CallResponse:
+        """Send the conversation plus `content` to the same model; return the next response.
+
+        Args:
+            content: Text, parts such as `llm.ToolOutput`, or messages to append.
+        """
+        from .models import Model
+
+        model = Model(self.model, client=self.client, provider_params=self.provider_params, **self.params)
+        return model.call(self._next_messages(content))
+
+
+@frozen(kw_only=True)
+class AsyncCallResponse(_ResponseData):
+    """The result of an async call; `resume` is awaited."""
+
+    async def resume(self, content: ResumeContent) -> AsyncCallResponse:
+        """Send the conversation plus `content` to the same model; return the next response.
+
+        Args:
+            content: Text, parts such as `llm.ToolOutput`, or messages to append.
+        """
+        from .models import Model
+
+        model = Model(self.model, client=self.client, provider_params=self.provider_params, **self.params)
+        return await model.call_async(self._next_messages(content))
+
