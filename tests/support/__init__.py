@@ -1,0 +1,1 @@
+"""Shared test support: the recorded fixtures, a replay server, and request comparison."""
