@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 # Values a provider applies when the field is absent: sending them or not means the same.
-_DEFAULTS = {("detail", "auto"), ("cacheControl", None)}
+_DEFAULTS = {("detail", "auto"), ("includeThoughts", False)}
 _TEXT_TYPES = {"input_text": "text", "output_text": "text"}
 
 
@@ -26,7 +26,7 @@ def meaning(node: Any) -> Any:
         out: dict[str, Any] = {}
         for key, value in node.items():
             key = _camel(key)
-            if value is None or (key, value) in _DEFAULTS:
+            if value is None or (isinstance(value, str | bool) and (key, value) in _DEFAULTS):
                 continue
             if key == "content" and isinstance(value, str) and ("role" in node):
                 value = [{"type": "text", "text": value}]

@@ -143,6 +143,11 @@ class Client:
             await http.aclose()
         self._async_http.clear()
 
+    def __del__(self) -> None:
+        # A dropped client should not leave its sockets for the garbage collector to warn about.
+        if self._sync_http is not None:
+            self._sync_http.close()
+
     def __enter__(self) -> Client:
         return self
 

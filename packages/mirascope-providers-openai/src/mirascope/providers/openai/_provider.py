@@ -1,0 +1,89 @@
+"""The OpenAI providers: Responses, Chat Completions, and the compatible services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mirascope.llm.providers import Decoded, HTTPRequest, Request
+
+from .completions import decode as completions_decode
+from .completions import encode as completions_encode
+from .errors import CODES
+from .responses import decode as responses_decode
+from .responses import encode as responses_encode
+from .services import OPENAI, Service
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mirascope import llm
+
+_OPENAI_OPTIONS = frozenset({"organization", "project"})
+
+
+class _OpenAIProtocol:
+    """What every OpenAI-protocol provider shares: keys, base URLs, headers, errors."""
+
+    def __init__(self, name: str, service: Service) -> None:
+        self.name = name
+        self.service = service
+        self.family = service.name
+        self.api_key_env = service.api_key_env
+        self.api_key_required = service.api_key_required
+
+    def __repr__(self) -> str:
+        return f"<mirascope provider {self.name!r}>"
+
+    def base_url(self, options: Mapping[str, object]) -> str:
+        return os.environ.get(f"{self.service.name.upper()}_BASE_URL") or self.service.base_url
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        known = _OPENAI_OPTIONS if self.service is OPENAI else frozenset[str]()
+        unknown = options.keys() - known
+        if unknown:
+            raise TypeError(
+                f"llm.client({self.name!r}) does not take {', '.join(sorted(unknown))}; "
+                f"its settings are api_key, base_url, timeout, headers, http_client, async_http_client"
+                + (f", {', '.join(sorted(known))}" if known else "")
+                + "."
+            )
+
+    def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if api_key:
+            headers["authorization"] = f"Bearer {api_key}"
+        organization = options.get("organization")
+        if isinstance(organization, str):
+            headers["openai-organization"] = organization
+        project = options.get("project")
+        if isinstance(project, str):
+            headers["openai-project"] = project
+        return headers
+
+    def error(self, request: Request, response: httpx.Response) -> llm.APIError:
+        from mirascope.llm.providers.http import error_from_response
+
+        return error_from_response(self, response, codes=CODES)
+
+
+class ResponsesProvider(_OpenAIProtocol):
+    """`openai:` — OpenAI's Responses API."""
+
+    def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        return HTTPRequest(url=f"{client.base_url}/responses", body=responses_encode.encode(request))
+
+    def decode(self, request: Request, body: Any) -> Decoded:
+        return responses_decode.decode(request, body)
+
+
+class CompletionsProvider(_OpenAIProtocol):
+    """`openai-completions:` and the OpenAI-compatible services — Chat Completions."""
+
+    def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        body = completions_encode.encode(request, top_k=self.service.top_k)
+        return HTTPRequest(url=f"{client.base_url}/chat/completions", body=body)
+
+    def decode(self, request: Request, body: Any) -> Decoded:
+        return completions_decode.decode(request, body)

@@ -1,0 +1,35 @@
+"""What OpenAI models can take, by model name."""
+
+from __future__ import annotations
+
+_REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """o-series and gpt-5 models reason: they take `reasoning_effort`, not `temperature`/`top_p`.
+
+    `gpt-5-chat*` models are the non-reasoning chat variants.
+    """
+    name = model.rsplit("/", 1)[-1]
+    return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
+
+
+def takes_audio_input(model: str) -> bool:
+    """Audio input needs an audio model (`gpt-audio`, `gpt-4o-audio-preview`, ...) on Chat Completions."""
+    return "audio" in model
+
+
+AUDIO_FORMATS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}
+"""Media types Chat Completions audio input takes, and the `format` it names them by."""
+
+EFFORTS = {"low": "low", "medium": "medium", "high": "high"}
+"""`thinking=` levels as OpenAI reasoning efforts."""
+
+
+def effort_for_budget(budget: int) -> str:
+    """The reasoning effort nearest to a token budget."""
+    if budget <= 2048:
+        return "low"
+    if budget <= 8192:
+        return "medium"
+    return "high"

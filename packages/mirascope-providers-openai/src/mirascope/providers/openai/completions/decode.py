@@ -1,0 +1,69 @@
+"""Chat Completions JSON → llm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirascope import llm
+from mirascope.llm.providers import Decoded, Request
+
+from .._shared import parse_arguments
+
+_FINISH: dict[str | None, llm.FinishReason] = {
+    "stop": "stop",
+    "length": "max_tokens",
+    "tool_calls": "tool_call",
+    "function_call": "tool_call",
+    "content_filter": "content_filter",
+}
+
+
+def usage(data: dict[str, Any] | None) -> llm.Usage | None:
+    """Token counts, including the cache and reasoning details where a server sends them."""
+    if not data:
+        return None
+    prompt_details = data.get("prompt_tokens_details") or {}
+    completion_details = data.get("completion_tokens_details") or {}
+    return llm.Usage(
+        input_tokens=data.get("prompt_tokens") or 0,
+        output_tokens=data.get("completion_tokens") or 0,
+        cache_read_tokens=prompt_details.get("cached_tokens") or data.get("cached_tokens") or 0,
+        cache_write_tokens=prompt_details.get("cache_write_tokens") or 0,
+        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
+    )
+
+
+def decode(request: Request, body: dict[str, Any]) -> Decoded:
+    """The reply of a Chat Completions response."""
+    choices = body.get("choices") or []
+    if not choices:
+        raise llm.APIError(
+            f"answered with no choices: {str(body)[:300]}",
+            provider=request.model_id.partition(":")[0],
+            status_code=200,
+            body=body,
+            hint="The request may have been filtered; check the provider's message above.",
+        )
+    choice = choices[0]
+    message: dict[str, Any] = choice.get("message") or {}
+    parts: list[llm.ContentPart] = []
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if reasoning:  # DeepSeek, OpenRouter and vLLM return the thinking text beside the answer.
+        parts.append(llm.Thought(text=reasoning))
+    content = message.get("content")
+    if content:
+        parts.append(llm.Text(content))
+    refusal = message.get("refusal")
+    if refusal:
+        parts.append(llm.Text(refusal))
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=parse_arguments(function.get("arguments") or "")))
+    finish = "refusal" if refusal else _FINISH.get(choice.get("finish_reason"), "other")
+    return Decoded(
+        message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=message),
+        finish_reason=finish,
+        usage=usage(body.get("usage")),
+        id=body.get("id"),
+        provider_model=body.get("model"),
+    )

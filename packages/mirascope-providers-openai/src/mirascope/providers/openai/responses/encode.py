@@ -1,0 +1,97 @@
+"""llm → Responses API JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirascope import llm
+from mirascope.llm.providers import Request, warn_ignored
+
+from .._shared import data_url, document_text, reasoning_effort, refuse, sampling_params, tool_arguments
+
+
+def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
+    if isinstance(part, llm.Text):
+        return {"type": "input_text", "text": part.text}
+    if isinstance(part, llm.Image):
+        url = part.url if part.url is not None else data_url(part.mime_type, part.data or "")
+        return {"type": "input_image", "image_url": url}
+    if isinstance(part, llm.Document):
+        if part.url is not None:
+            return {"type": "input_file", "file_url": part.url}
+        if part.mime_type == "application/pdf":
+            return {"type": "input_file", "file_data": data_url(part.mime_type, part.data or ""), "filename": "document.pdf"}
+        return {"type": "input_text", "text": document_text(part)}
+    if isinstance(part, llm.Audio):
+        raise refuse(request, "Audio", "the Responses API takes no audio input; use 'openai-completions:gpt-audio'")
+    if isinstance(part, llm.Video):
+        raise refuse(request, "Video", "OpenAI models take no video input")
+    if isinstance(part, llm.CacheControl):
+        raise refuse(request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself")
+    raise refuse(request, type(part).__name__, "it cannot appear in a user message")
+
+
+def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
+    parts: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, llm.ToolOutput):
+            out.append({"type": "function_call_output", "call_id": part.id, "output": part.result})
+        else:
+            parts.append(_user_part(request, part))
+    if not parts:
+        return
+    if len(parts) == 1 and parts[0]["type"] == "input_text":
+        out.append({"role": "user", "content": parts[0]["text"]})
+    else:
+        out.append({"role": "user", "type": "message", "content": parts})
+
+
+def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
+    if isinstance(message.raw, list) and message.model is not None and message.model.startswith("openai:"):
+        # The output items as received: ids, reasoning and its encrypted content go back unchanged.
+        out.extend(message.raw)  # pyright: ignore[reportUnknownArgumentType]
+        return
+    text: list[str] = []
+    for part in message.content:
+        if isinstance(part, llm.Text):
+            text.append(part.text)
+        elif isinstance(part, llm.ToolCall):
+            out.append({"type": "function_call", "call_id": part.id, "name": part.name, "arguments": tool_arguments(part)})
+        elif isinstance(part, llm.Thought):
+            continue  # Reasoning from another provider cannot be replayed to OpenAI.
+        else:
+            raise refuse(request, f"{type(part).__name__} in an assistant message", "assistant messages hold text and tool calls")
+    if text:
+        out.append({"role": "assistant", "content": "".join(text)})
+
+
+def encode(request: Request) -> dict[str, Any]:
+    """The Responses API body for a request."""
+    items: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "user":
+            _user(request, message, items)
+        elif message.role == "assistant":
+            _assistant(request, message, items)
+        else:
+            for part in message.content:
+                if not isinstance(part, llm.Text):
+                    raise refuse(request, f"{type(part).__name__} in a system message", "system messages hold text only")
+            items.append({"role": "system", "content": message.text})
+    body: dict[str, Any] = {"input": items, "model": request.model}
+    params = request.params
+    reasoning = sampling_params(request, body, top_k=False)
+    if "max_tokens" in params:
+        body["max_output_tokens"] = params["max_tokens"]
+    if "seed" in params:
+        warn_ignored(request.model_id, "seed", "the Responses API has no seed")
+    if "stop" in params:
+        warn_ignored(request.model_id, "stop", "the Responses API has no stop sequences; use 'openai-completions:'")
+    effort = reasoning_effort(request, reasoning=reasoning)
+    if effort is not None:
+        thinking = params.get("thinking")
+        include = not isinstance(thinking, llm.Thinking) or thinking.include
+        body["reasoning"] = {"effort": effort, "summary": "auto"} if include else {"effort": effort}
+    if request.provider_params:
+        body.update(request.provider_params)
+    return body
