@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, format check, generated-file checks, types, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_uv.sh
+"${UV[@]}" sync --all-packages --all-extras --locked --quiet
+echo "== ruff check";        "${UV[@]}" run --no-sync ruff check .
+echo "== ruff format";       "${UV[@]}" run --no-sync ruff format --check .
+echo "== pyright";           "${UV[@]}" run --no-sync pyright
+echo "== pytest";            "${UV[@]}" run --no-sync pytest "$@"
