@@ -101,24 +101,29 @@ class Client:
             self._headers = headers
         return self._headers
 
-    def sync_http(self) -> httpx.Client:
-        """The shared `httpx.Client`, created on first use."""
+    def sync_http(self) -> tuple[httpx.Client, dict[str, str] | None]:
+        """The shared `httpx.Client`, created on first use, and the headers to add per request.
+
+        A client we create carries the auth headers itself (merging them into every request
+        costs more than the rest of Mirascope's work); one the user gave us is left untouched,
+        so the headers go with each request instead.
+        """
         if self._user_sync_http is not None:
-            return self._user_sync_http
+            return self._user_sync_http, self.request_headers()
         if self._sync_http is None:
             import httpx
 
-            self._sync_http = httpx.Client(timeout=_timeout(self.timeout))
-        return self._sync_http
+            self._sync_http = httpx.Client(timeout=_timeout(self.timeout), headers=self.request_headers())
+        return self._sync_http, None
 
-    def async_http(self) -> httpx.AsyncClient:
-        """The `httpx.AsyncClient` for the running event loop, created on first use.
+    def async_http(self) -> tuple[httpx.AsyncClient, dict[str, str] | None]:
+        """The `httpx.AsyncClient` for the running event loop, and the headers to add per request.
 
         An `AsyncClient`'s connections belong to the loop that opened them, so each loop gets
         its own: calling `asyncio.run` twice does not reuse a dead pool.
         """
         if self._user_async_http is not None:
-            return self._user_async_http
+            return self._user_async_http, self.request_headers()
         from asyncio import get_running_loop
 
         loop = get_running_loop()
@@ -126,9 +131,9 @@ class Client:
         if http is None:
             import httpx
 
-            http = httpx.AsyncClient(timeout=_timeout(self.timeout))
+            http = httpx.AsyncClient(timeout=_timeout(self.timeout), headers=self.request_headers())
             self._async_http[loop] = http
-        return http
+        return http, None
 
     def close(self) -> None:
         """Close the connections this client opened (not ones it was given)."""

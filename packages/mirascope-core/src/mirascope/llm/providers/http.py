@@ -41,14 +41,12 @@ __all__ = [
 ]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_CONTENT_TYPE = {"content-type": "application/json"}
 
 
-def _encode(http_request: HTTPRequest, client: Client) -> tuple[bytes, dict[str, str]]:
-    headers = client.request_headers()
+def _headers(http_request: HTTPRequest, client_headers: dict[str, str] | None) -> dict[str, str] | None:
     if http_request.headers:
-        headers = {**headers, **http_request.headers}
-    return _dumps(http_request.body).encode(), headers
+        return {**(client_headers or {}), **http_request.headers}
+    return client_headers
 
 
 def _decode(provider: Provider, request: Request, response: httpx.Response) -> Any:
@@ -71,10 +69,10 @@ def _decode(provider: Provider, request: Request, response: httpx.Response) -> A
 
 def post_json(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> Any:
     """POST the JSON body and return the decoded JSON reply, or raise the mapped error."""
-    content, headers = _encode(http_request, client)
-    http = client.sync_http()
+    http, client_headers = client.sync_http()
+    content = _dumps(http_request.body).encode()
     try:
-        response = http.post(http_request.url, content=content, headers=headers)
+        response = http.post(http_request.url, content=content, headers=_headers(http_request, client_headers))
     except httpx.HTTPError as exc:
         raise _transport_error(provider.name, client, exc) from exc
     return _decode(provider, request, response)
@@ -84,10 +82,12 @@ async def post_json_async(
     provider: Provider, client: Client, request: Request, http_request: HTTPRequest
 ) -> Any:
     """The async form of `post_json`."""
-    content, headers = _encode(http_request, client)
-    http = client.async_http()
+    http, client_headers = client.async_http()
+    content = _dumps(http_request.body).encode()
     try:
-        response = await http.post(http_request.url, content=content, headers=headers)
+        response = await http.post(
+            http_request.url, content=content, headers=_headers(http_request, client_headers)
+        )
     except httpx.HTTPError as exc:
         raise _transport_error(provider.name, client, exc) from exc
     return _decode(provider, request, response)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every benchmark, as ratios against the floor measured in the same run. Not part of the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_uv.sh
+"${UV[@]}" sync --all-packages --all-extras --locked --quiet
+"${UV[@]}" run --no-sync python benchmarks/bench_import.py "$@"
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_call.py
