@@ -23,6 +23,7 @@ class Received:
     query: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int]
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -78,7 +79,9 @@ class ReplayServer:
                 url = urlsplit(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with server._lock:
-                    server.received.append(Received(self.command, url.path, url.query, headers, body))
+                    server.received.append(
+                        Received(self.command, url.path, url.query, headers, body, self.client_address)
+                    )
                     reply = server._queue.popleft() if server._queue else None
                 if reply is None:
                     status, reply_headers, payload = 599, {"content-type": "text/plain"}, b"no response queued"

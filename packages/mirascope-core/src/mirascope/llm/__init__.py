@@ -81,6 +81,7 @@ __all__ = [
     "Text",
     "Thinking",
     "ThinkingLevel",
+    "Thought",
     "TimeoutError",
     "ToolCall",
     "ToolError",

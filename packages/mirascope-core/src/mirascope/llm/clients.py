@@ -142,11 +142,19 @@ class Client:
             self._sync_http = None
 
     async def aclose(self) -> None:
-        """Close the connections this client opened, sync and async (not ones it was given)."""
+        """Close the connections this client opened (not ones it was given).
+
+        Async connections close for the running event loop; those of loops that have ended
+        cannot be closed any more and are let go.
+        """
         self.close()
-        for http in list(self._async_http.values()):
-            await http.aclose()
+        from asyncio import get_running_loop
+
+        loop = get_running_loop()
+        http = self._async_http.pop(loop, None)
         self._async_http.clear()
+        if http is not None:
+            await http.aclose()
 
     def __del__(self) -> None:
         # A dropped client should not leave its sockets for the garbage collector to warn about.
