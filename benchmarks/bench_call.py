@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from mirascope import llm
 
 HERE = Path(__file__).parent
@@ -47,7 +46,11 @@ CASES: list[tuple[str, str, str, str, dict[str, Any], dict[str, str]]] = [
         "anthropic:claude-sonnet-4-0",
         "",
         "/v1/messages",
-        {"max_tokens": 16000, "messages": [{"role": "user", "content": "Recommend a fantasy book"}], "model": "claude-sonnet-4-0"},
+        {
+            "max_tokens": 16000,
+            "messages": [{"role": "user", "content": "Recommend a fantasy book"}],
+            "model": "claude-sonnet-4-0",
+        },
         {"x-api-key": "k", "anthropic-version": "2023-06-01"},
     ),
     (
@@ -75,7 +78,9 @@ async def _timed_async(fn: Callable[[], Awaitable[object]], n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
-def bench_sync(url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int) -> tuple[float, float]:
+def bench_sync(
+    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int
+) -> tuple[float, float]:
     provider, model_id, suffix, path, body, headers = case
     raw = httpx.Client(headers=headers)
     client = llm.client(provider, base_url=url + suffix, api_key="k")
@@ -103,7 +108,9 @@ def bench_sync(url: str, case: tuple[str, str, str, str, dict[str, Any], dict[st
     return statistics.median(floors), statistics.median(mine)
 
 
-def bench_async(url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int) -> tuple[float, float]:
+def bench_async(
+    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int
+) -> tuple[float, float]:
     provider, model_id, suffix, path, body, headers = case
 
     async def main() -> tuple[float, float]:

@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     times: dict[str, list[float]] = {name: [] for name in STATEMENTS}
-    for name, statement in STATEMENTS.items():
+    for statement in STATEMENTS.values():
         _once(statement)  # warm the bytecode caches
     for _ in range(args.runs):
         for name, statement in STATEMENTS.items():

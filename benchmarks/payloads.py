@@ -17,7 +17,14 @@ OPENAI_RESPONSES = {
             "id": "msg_0bee99a5de5b12910068f966a1fb3c819587e157227fc327ff",
             "type": "message",
             "status": "completed",
-            "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": "Try The Name of the Wind by Patrick Rothfuss."}],
+            "content": [
+                {
+                    "type": "output_text",
+                    "annotations": [],
+                    "logprobs": [],
+                    "text": "Try The Name of the Wind by Patrick Rothfuss.",
+                }
+            ],
             "role": "assistant",
         }
     ],
@@ -48,7 +55,12 @@ OPENAI_COMPLETIONS = {
     "choices": [
         {
             "index": 0,
-            "message": {"role": "assistant", "content": "Try The Name of the Wind by Patrick Rothfuss.", "refusal": None, "annotations": []},
+            "message": {
+                "role": "assistant",
+                "content": "Try The Name of the Wind by Patrick Rothfuss.",
+                "refusal": None,
+                "annotations": [],
+            },
             "logprobs": None,
             "finish_reason": "stop",
         }
@@ -84,7 +96,10 @@ ANTHROPIC = {
 GOOGLE = {
     "candidates": [
         {
-            "content": {"parts": [{"text": "Try The Name of the Wind by Patrick Rothfuss."}], "role": "model"},
+            "content": {
+                "parts": [{"text": "Try The Name of the Wind by Patrick Rothfuss."}],
+                "role": "model",
+            },
             "finishReason": "STOP",
             "index": 0,
         }

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-
 from mirascope import llm
+
 from tests.support.replay import ReplayServer
 
 
@@ -73,7 +73,9 @@ def test_a_message_list_prompt_is_sent_in_order(client: llm.Client, replay_serve
     ]
 
 
-def test_a_dynamic_config_sets_params_and_metadata_for_that_call(client: llm.Client, replay_server: ReplayServer) -> None:
+def test_a_dynamic_config_sets_params_and_metadata_for_that_call(
+    client: llm.Client, replay_server: ReplayServer
+) -> None:
     @llm.call("openai-completions:gpt-4o-mini", client=client, temperature=0.2)
     def ask(question: str) -> llm.DynamicConfig:
         return {"messages": question, "call_params": {"max_tokens": 10}, "metadata": {"tag": "faq"}}
@@ -103,7 +105,9 @@ def test_a_dynamic_config_can_switch_the_model(replay_server: ReplayServer, monk
     assert response.model == "openai-completions:gpt-4o"
 
 
-def test_an_async_prompt_function_gives_an_async_call_and_resume(client: llm.Client, replay_server: ReplayServer) -> None:
+def test_an_async_prompt_function_gives_an_async_call_and_resume(
+    client: llm.Client, replay_server: ReplayServer
+) -> None:
     @llm.call("openai-completions:gpt-4o-mini", client=client)
     async def recommend_book(genre: str) -> str:
         return f"Recommend a {genre} book"
@@ -134,7 +138,10 @@ def test_resume_keeps_the_params_and_client(client: llm.Client, replay_server: R
     second = session.requests[1].json()
     assert second["temperature"] == 0.5
     assert second["stop"] == ["END"]
-    assert second["messages"][-1] == {"role": "user", "content": [{"type": "text", "text": "Go on"}, {"type": "text", "text": "please"}]}
+    assert second["messages"][-1] == {
+        "role": "user",
+        "content": [{"type": "text", "text": "Go on"}, {"type": "text", "text": "please"}],
+    }
     assert response.content == "B"
     assert len(response.messages) == 4
 
@@ -172,7 +179,7 @@ def test_a_prompt_returning_the_wrong_type_says_what_to_return(client: llm.Clien
     def broken() -> str:
         return None  # type: ignore[return-value]
 
-    with pytest.raises(TypeError, match="returns a str, a list of llm.Message, or an llm.DynamicConfig"):
+    with pytest.raises(TypeError, match=r"returns a str, a list of llm\.Message, or an llm\.DynamicConfig"):
         broken()
 
 
@@ -182,7 +189,11 @@ def test_an_unknown_call_parameter_is_refused_at_decoration() -> None:
 
 
 def test_provider_params_are_passed_through_unchanged(client: llm.Client, replay_server: ReplayServer) -> None:
-    model = llm.model("openai-completions:gpt-4o-mini", client=client, provider_params={"logprobs": True, "user": "u-1"})
+    model = llm.model(
+        "openai-completions:gpt-4o-mini",
+        client=client,
+        provider_params={"logprobs": True, "user": "u-1"},
+    )
     with replay_server.replaying([reply()]) as session:
         model.call("Hi")
     sent = session.requests[0].json()
@@ -193,8 +204,19 @@ def test_provider_params_are_passed_through_unchanged(client: llm.Client, replay
 def test_a_response_round_trips_through_json(client: llm.Client, replay_server: ReplayServer) -> None:
     messages = [
         llm.messages.system("Be brief."),
-        llm.messages.user(["Look:", llm.Image.from_url("https://example.com/cat.png"), llm.Document.from_bytes(b"%PDF-1.4 x")]),
-        llm.messages.assistant([llm.Thought(text="hmm", signature="sig"), llm.ToolCall(id="c1", name="f", args={"x": [1, 2]})]),
+        llm.messages.user(
+            [
+                "Look:",
+                llm.Image.from_url("https://example.com/cat.png"),
+                llm.Document.from_bytes(b"%PDF-1.4 x"),
+            ]
+        ),
+        llm.messages.assistant(
+            [
+                llm.Thought(text="hmm", signature="sig"),
+                llm.ToolCall(id="c1", name="f", args={"x": [1, 2]}),
+            ]
+        ),
         llm.messages.user([llm.ToolOutput(id="c1", name="f", result="3"), llm.CacheControl(ttl="1h")]),
     ]
     response = llm.CallResponse(
@@ -217,7 +239,16 @@ def test_response_accessors_read_the_assistant_message() -> None:
     response = llm.CallResponse(
         messages=(
             llm.messages.user("Hi"),
-            llm.messages.assistant([llm.Thought(text="a"), llm.Thought(text="b"), "x", image, "y", llm.ToolCall(id="1", name="t")]),
+            llm.messages.assistant(
+                [
+                    llm.Thought(text="a"),
+                    llm.Thought(text="b"),
+                    "x",
+                    image,
+                    "y",
+                    llm.ToolCall(id="1", name="t"),
+                ]
+            ),
         ),
         model="openai:gpt-4o",
         finish_reason="tool_call",

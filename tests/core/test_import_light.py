@@ -6,7 +6,16 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("httpx", "cattrs", "importlib.metadata", "pydantic", "opentelemetry", "mcp", "asyncio", "mirascope.providers")
+HEAVY = (
+    "httpx",
+    "cattrs",
+    "importlib.metadata",
+    "pydantic",
+    "opentelemetry",
+    "mcp",
+    "asyncio",
+    "mirascope.providers",
+)
 
 
 def _modules_after(statement: str) -> set[str]:

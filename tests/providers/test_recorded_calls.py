@@ -8,12 +8,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
 from mirascope import llm
+
 from tests.support.fixtures import find, load
 from tests.support.meaning import meaning
 from tests.support.replay import ReplayServer
-from tests.support.scenarios import base_url_for, expected_decoding, messages_for, model_id_for, params_for
+from tests.support.scenarios import (
+    base_url_for,
+    expected_decoding,
+    messages_for,
+    model_id_for,
+    params_for,
+)
 
 SCENARIOS = (
     "test_call",
@@ -38,7 +44,9 @@ SCENARIOS = (
 CASES = find(SCENARIOS, ("sync", "async"))
 
 
-def _call(fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]) -> llm.CallResponse | llm.AsyncCallResponse:
+def _call(
+    fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]
+) -> llm.CallResponse | llm.AsyncCallResponse:
     model_id = model_id_for(fixture)
     params = params_for(fixture)
     if mode == "async":

@@ -15,9 +15,7 @@ def fixtures_dir() -> Path:
     configured = os.environ.get("MIRASCOPE_FIXTURES")
     path = Path(configured) if configured else REPO.parent / "shared" / "fixtures"
     if not (path / "recorded").is_dir():
-        raise RuntimeError(
-            f"Recorded fixtures not found at {path}; set MIRASCOPE_FIXTURES to the fixtures folder."
-        )
+        raise RuntimeError(f"Recorded fixtures not found at {path}; set MIRASCOPE_FIXTURES to the fixtures folder.")
     return path
 
 
@@ -32,7 +30,6 @@ def find(scenarios: tuple[str, ...], modes: tuple[str, ...]) -> list[str]:
     root = fixtures_dir() / "recorded"
     found: list[str] = []
     for scenario in scenarios:
-        for path in sorted((root / scenario).glob("*/*.json")):
-            if path.stem in modes:
-                found.append(path.relative_to(root).as_posix())
+        paths = sorted((root / scenario).glob("*/*.json"))
+        found.extend(path.relative_to(root).as_posix() for path in paths if path.stem in modes)
     return found

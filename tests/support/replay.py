@@ -84,7 +84,11 @@ class ReplayServer:
                     )
                     reply = server._queue.popleft() if server._queue else None
                 if reply is None:
-                    status, reply_headers, payload = 599, {"content-type": "text/plain"}, b"no response queued"
+                    status, reply_headers, payload = (
+                        599,
+                        {"content-type": "text/plain"},
+                        b"no response queued",
+                    )
                 else:
                     status, reply_headers, payload = reply
                 self.send_response(status)

@@ -101,7 +101,11 @@ def messages_for(fixture: dict[str, Any], tmp_path: Path) -> list[llm.Message]:
                     path.write_bytes(next(blobs))
                     parts.append(kind.from_file(path))
         role = message["role"]
-        builder = {"system": llm.messages.system, "user": llm.messages.user, "assistant": llm.messages.assistant}[role]
+        builder = {
+            "system": llm.messages.system,
+            "user": llm.messages.user,
+            "assistant": llm.messages.assistant,
+        }[role]
         built.append(builder(parts if len(parts) != 1 or not isinstance(parts[0], str) else parts[0]))
     return built
 
@@ -125,10 +129,18 @@ def expected_decoding(fixture: dict[str, Any]) -> dict[str, Any]:
     body = fixture["exchanges"][-1]["response"]["json"]
     if endpoint.startswith("openai.responses"):
         text = "".join(
-            c["text"] for item in body["output"] if item["type"] == "message" for c in item["content"] if c["type"] == "output_text"
+            c["text"]
+            for item in body["output"]
+            if item["type"] == "message"
+            for c in item["content"]
+            if c["type"] == "output_text"
         )
         reason = (body.get("incomplete_details") or {}).get("reason")
-        finish = {"max_output_tokens": "max_tokens", "content_filter": "content_filter", None: "stop"}[reason]
+        finish = {
+            "max_output_tokens": "max_tokens",
+            "content_filter": "content_filter",
+            None: "stop",
+        }[reason]
         usage = body["usage"]
         return {
             "text": text,
@@ -141,9 +153,12 @@ def expected_decoding(fixture: dict[str, Any]) -> dict[str, Any]:
         }
     if endpoint.startswith("openai.chat"):
         choice = body["choices"][0]
-        finish = {"stop": "stop", "length": "max_tokens", "tool_calls": "tool_call", "content_filter": "content_filter"}[
-            choice["finish_reason"]
-        ]
+        finish = {
+            "stop": "stop",
+            "length": "max_tokens",
+            "tool_calls": "tool_call",
+            "content_filter": "content_filter",
+        }[choice["finish_reason"]]
         usage = body["usage"]
         return {
             "text": choice["message"].get("content") or "",
@@ -155,9 +170,13 @@ def expected_decoding(fixture: dict[str, Any]) -> dict[str, Any]:
             "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get("reasoning_tokens", 0),
         }
     if endpoint.startswith("anthropic"):
-        finish = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "max_tokens", "tool_use": "tool_call", "refusal": "refusal"}[
-            body["stop_reason"]
-        ]
+        finish = {
+            "end_turn": "stop",
+            "stop_sequence": "stop",
+            "max_tokens": "max_tokens",
+            "tool_use": "tool_call",
+            "refusal": "refusal",
+        }[body["stop_reason"]]
         usage = body["usage"]
         return {
             "text": "".join(b["text"] for b in body["content"] if b["type"] == "text"),

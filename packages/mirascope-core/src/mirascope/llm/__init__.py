@@ -94,10 +94,14 @@ __all__ = [
     "model",
 ]
 
+
 # Tracebacks should name errors as users catch them: `mirascope.llm.MissingAPIKeyError`. Only the
 # errors: attrs and cattrs resolve other classes' annotations through their real module.
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) and issubclass(_obj, Error):
-        _obj.__module__ = __name__
-del _name, _obj
+def _name_errors_as_exported() -> None:
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) and issubclass(obj, Error):
+            obj.__module__ = __name__
+
+
+_name_errors_as_exported()

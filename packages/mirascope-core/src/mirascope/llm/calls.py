@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Generic, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, overload
+from typing import Any, Generic, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
 
 from .clients import Client
-from .messages import Message, user
+from .messages import Message
 from .models import Model, check_params
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
@@ -50,7 +50,7 @@ def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepare
     if isinstance(prompt, str):
         return _Prepared(base, prompt, {})
     if isinstance(prompt, dict):
-        config: DynamicConfig = prompt  # pyright: ignore[reportAssignmentType]
+        config = cast(DynamicConfig, prompt)
         model = base
         overrides = config.get("call_params")
         model_id = config.get("model")
@@ -62,16 +62,21 @@ def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepare
         if messages is None:
             raise TypeError(f"{fn.__qualname__} returned a DynamicConfig without 'messages'.")
         return _Prepared(model, messages, config.get("metadata") or {})
-    if isinstance(prompt, Sequence) and all(isinstance(m, Message) for m in prompt):  # pyright: ignore[reportUnknownVariableType]
-        return _Prepared(base, prompt, {})  # pyright: ignore[reportUnknownArgumentType]
+    if isinstance(prompt, Sequence):
+        items = cast(Sequence[object], prompt)
+        if all(isinstance(item, Message) for item in items):
+            return _Prepared(base, cast(Sequence[Message], items), {})
     raise TypeError(
-        f"{fn.__qualname__} returned {type(prompt).__name__}; a prompt function returns a str, "
+        f"{fn.__qualname__} returned {type(cast(object, prompt)).__name__}; a prompt function returns a str, "
         "a list of llm.Message, or an llm.DynamicConfig."
     )
 
 
 class Call(Generic[P]):
     """A prompt function bound to a model: calling it calls the model."""
+
+    __name__: str
+    __qualname__: str
 
     def __init__(self, fn: Callable[P, Prompt], model: Model) -> None:
         self.fn = fn
@@ -81,12 +86,16 @@ class Call(Generic[P]):
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> CallResponse:
+        """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
         return prepared.model._call(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage]
 
 
 class AsyncCall(Generic[P]):
     """An async prompt function bound to a model: awaiting it calls the model."""
+
+    __name__: str
+    __qualname__: str
 
     def __init__(self, fn: Callable[P, Awaitable[Prompt]], model: Model) -> None:
         self.fn = fn
@@ -96,6 +105,7 @@ class AsyncCall(Generic[P]):
         functools.update_wrapper(self, fn)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncCallResponse:
+        """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
         return await prepared.model._call_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage]
 

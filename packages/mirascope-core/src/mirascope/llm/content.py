@@ -99,15 +99,11 @@ def _encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _media_type(
-    data: bytes, path: str | None, given: str | None, kind: str, allowed: tuple[str, ...]
-) -> str:
+def _media_type(data: bytes, path: str | None, given: str | None, kind: str, allowed: tuple[str, ...]) -> str:
     mime = given or _sniff(data, path)
     if mime is None:
         where = f" {path!r}" if path else ""
-        raise ValueError(
-            f"Cannot tell the media type of{where}; pass mime_type=, e.g. mime_type={allowed[0]!r}."
-        )
+        raise ValueError(f"Cannot tell the media type of{where}; pass mime_type=, e.g. mime_type={allowed[0]!r}.")
     if not mime.startswith(allowed):
         raise ValueError(f"{mime!r} is not {kind} media; use the matching content part instead.")
     return mime

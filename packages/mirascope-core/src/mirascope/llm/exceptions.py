@@ -89,7 +89,7 @@ class AuthenticationError(APIError):
     """The provider rejected the API key (HTTP 401, or a provider's bad-key code)."""
 
 
-class PermissionError(APIError, builtins.PermissionError):  # noqa: A001
+class PermissionError(APIError, builtins.PermissionError):
     """The key is valid but may not use this model or feature (HTTP 403)."""
 
 
@@ -109,11 +109,11 @@ class ServerError(APIError):
     """The provider failed on its side (HTTP 5xx); retrying later usually helps."""
 
 
-class TimeoutError(APIError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(APIError, builtins.TimeoutError):
     """No answer within the client's timeout."""
 
 
-class ConnectionError(APIError, builtins.ConnectionError):  # noqa: A001
+class ConnectionError(APIError, builtins.ConnectionError):
     """The provider could not be reached (DNS, refused connection, TLS)."""
 
 

@@ -65,7 +65,7 @@ class Model:
 
     def __init__(
         self,
-        id: str,  # noqa: A002 - the public name of the model id
+        id: str,
         *,
         client: Client | None = None,
         provider_params: Mapping[str, object] | None = None,
@@ -155,9 +155,7 @@ class Model:
         decoded = provider.decode(request, body)
         return self._respond(CallResponse, request, decoded, body, client, metadata)
 
-    async def _call_async(
-        self, content: str | Sequence[Message], metadata: Mapping[str, object]
-    ) -> AsyncCallResponse:
+    async def _call_async(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> AsyncCallResponse:
         from .providers.http import post_json_async
 
         provider, client, request = self._request(content)
@@ -168,7 +166,7 @@ class Model:
 
 
 def model(
-    id: str,  # noqa: A002 - the public name of the model id
+    id: str,
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,

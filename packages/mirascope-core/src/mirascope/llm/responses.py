@@ -161,4 +161,3 @@ class AsyncCallResponse(_ResponseData):
 
         model = Model(self.model, client=self.client, provider_params=self.provider_params, **self.params)
         return await model.call_async(self._next_messages(content))
-

@@ -35,7 +35,7 @@ def _converter() -> Converter:
     configure_tagged_union(
         ContentPart,
         converter,
-        tag_generator=lambda cls: cls.type,  # pyright: ignore[reportAttributeAccessIssue, reportUnknownLambdaType, reportUnknownMemberType]
+        tag_generator=lambda cls: cls.type,  # pyright: ignore[reportUnknownLambdaType, reportUnknownMemberType]
         tag_name="type",
     )
 
@@ -46,7 +46,8 @@ def _converter() -> Converter:
 
     converter.register_structure_hook(Thinking | ThinkingLevel, structure_thinking)
     converter.register_structure_hook(
-        str | list[str], lambda value, _: value if isinstance(value, str) else [str(v) for v in value]
+        str | list[str],
+        lambda value, _: value if isinstance(value, str) else [str(v) for v in value],
     )
     for response_type in (CallResponse, AsyncCallResponse):
         converter.register_unstructure_hook(

@@ -62,10 +62,7 @@ def _load(name: str) -> Provider:
         raise ProviderNotFoundError(_not_found_message(name), provider=name)
     dists = {ep.dist.name if ep.dist else ep.value for ep in matches}
     if len(dists) > 1:
-        raise Error(
-            f"Two installed packages both provide {name!r}: {', '.join(sorted(dists))}. "
-            "Uninstall one of them."
-        )
+        raise Error(f"Two installed packages both provide {name!r}: {', '.join(sorted(dists))}. Uninstall one of them.")
     provider: Provider = matches[0].load()
     return provider
 
@@ -78,7 +75,6 @@ def _not_found_message(name: str) -> str:
             f'pip install "mirascope[{extra}]" (or uv add "mirascope[{extra}]").'
         )
     from difflib import get_close_matches
-
     from importlib.metadata import entry_points
 
     known = sorted({*_EXTRAS, *_registered, *(ep.name for ep in entry_points(group=GROUP))})

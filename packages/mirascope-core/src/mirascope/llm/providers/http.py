@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import httpx
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ErrorDetails",
+    "ErrorSource",
     "error_from_response",
     "error_type_for_status",
     "parse_error_body",
@@ -78,16 +79,12 @@ def post_json(provider: Provider, client: Client, request: Request, http_request
     return _decode(provider, request, response)
 
 
-async def post_json_async(
-    provider: Provider, client: Client, request: Request, http_request: HTTPRequest
-) -> Any:
+async def post_json_async(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> Any:
     """The async form of `post_json`."""
     http, client_headers = client.async_http()
     content = _dumps(http_request.body).encode()
     try:
-        response = await http.post(
-            http_request.url, content=content, headers=_headers(http_request, client_headers)
-        )
+        response = await http.post(http_request.url, content=content, headers=_headers(http_request, client_headers))
     except httpx.HTTPError as exc:
         raise _transport_error(provider.name, client, exc) from exc
     return _decode(provider, request, response)
@@ -172,23 +169,25 @@ def _find_message(body: object, codes: list[str]) -> str | None:
     # OpenAI: {"error": {"message", "type", "code"}}; Anthropic: {"type": "error", "error":
     # {"type", "message"}}; Google: {"error": {"code", "message", "status", "details": [{"reason"}]}};
     # many compatible servers: {"message"} or {"detail"}; some send a list of those.
-    if isinstance(body, list) and body:
-        return _find_message(body[0], codes)  # pyright: ignore[reportUnknownArgumentType]
+    if isinstance(body, list):
+        items = cast(list[object], body)
+        return _find_message(items[0], codes) if items else None
     if not isinstance(body, dict):
         return str(body) if body is not None else None
-    body_dict: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+    body_dict = cast(dict[str, object], body)
     for key in ("type", "code", "status", "reason"):
         value = body_dict.get(key)
         if isinstance(value, str) and value != "error":
             codes.append(value)
-    for detail in body_dict.get("details") or ():
+    details = body_dict.get("details")
+    for detail in cast(list[object], details) if isinstance(details, list) else ():
         if isinstance(detail, dict):
-            reason = detail.get("reason")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            reason = cast(dict[str, object], detail).get("reason")
             if isinstance(reason, str):
                 codes.append(reason)
     inner = body_dict.get("error")
     if isinstance(inner, dict | list):
-        found = _find_message(inner, codes)
+        found = _find_message(cast(object, inner), codes)
         if found:
             return found
     elif isinstance(inner, str):
@@ -233,8 +232,22 @@ _HINTS: dict[type[APIError], str] = {
 }
 
 
+class ErrorSource(Protocol):
+    """What `error_from_response` needs to know of a provider."""
+
+    @property
+    def name(self) -> str:
+        """The provider prefix."""
+        ...
+
+    @property
+    def api_key_env(self) -> str | None:
+        """The environment variable holding the key."""
+        ...
+
+
 def error_from_response(
-    provider: Provider,
+    provider: ErrorSource,
     response: httpx.Response,
     *,
     codes: Mapping[str, type[APIError]] | None = None,

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from mirascope import llm
 from mirascope.llm.providers import Request, warn_ignored
 
 from .capabilities import EFFORTS, effort_for_budget, is_reasoning_model
+
+
+def obj(value: object) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one: decoders read optional fields safely."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+
+def objs(value: object) -> list[dict[str, Any]]:
+    """The JSON objects in `value` if it is a list, else none."""
+    if not isinstance(value, list):
+        return []
+    return [cast(dict[str, Any], item) for item in cast(list[object], value) if isinstance(item, dict)]
 
 
 def data_url(mime_type: str | None, data: str) -> str:
@@ -18,7 +30,9 @@ def data_url(mime_type: str | None, data: str) -> str:
 
 def refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedError:
     """The error for a part or parameter this API cannot take."""
-    return llm.FeatureNotSupportedError(f"{request.model_id} cannot take {feature}: {why}", model=request.model_id, feature=feature)
+    return llm.FeatureNotSupportedError(
+        f"{request.model_id} cannot take {feature}: {why}", model=request.model_id, feature=feature
+    )
 
 
 def document_text(part: llm.Document) -> str:
@@ -41,10 +55,18 @@ def reasoning_effort(request: Request, *, reasoning: bool) -> str | None:
         level = "medium"
     if level == "none":
         if reasoning:
-            warn_ignored(request.model_id, "thinking='none'", "this model always reasons; its default effort applies")
+            warn_ignored(
+                request.model_id,
+                "thinking='none'",
+                "this model always reasons; its default effort applies",
+            )
         return None
     if not reasoning:
-        raise refuse(request, f"thinking={level!r}", "it is not a reasoning model; use an o-series or gpt-5 model")
+        raise refuse(
+            request,
+            f"thinking={level!r}",
+            "it is not a reasoning model; use an o-series or gpt-5 model",
+        )
     return EFFORTS[level]
 
 
@@ -52,12 +74,12 @@ def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> b
     """Put temperature and top_p in the body where the model takes them; return whether it reasons."""
     params = request.params
     reasoning = is_reasoning_model(request.model)
-    for name in ("temperature", "top_p"):
-        if name in params:
+    for name, value in (("temperature", params.get("temperature")), ("top_p", params.get("top_p"))):
+        if value is not None:
             if reasoning:
                 warn_ignored(request.model_id, name, "reasoning models fix their sampling")
             else:
-                body[name] = params[name]
+                body[name] = value
     if "top_k" in params:
         if top_k:
             body["top_k"] = params["top_k"]
@@ -74,7 +96,7 @@ def tool_arguments(call: llm.ToolCall) -> str:
 def parse_arguments(text: str) -> dict[str, object]:
     """Tool-call arguments from the model's JSON; malformed JSON is kept, not dropped."""
     try:
-        value = json.loads(text) if text else {}
+        value: object = json.loads(text) if text else {}
     except ValueError:
         return {"__raw__": text}
-    return value if isinstance(value, dict) else {"__raw__": text}  # pyright: ignore[reportUnknownVariableType]
+    return obj(value) if isinstance(value, dict) else {"__raw__": text}  # pyright: ignore[reportUnknownArgumentType]

@@ -26,11 +26,32 @@ OPENAI = Service(name="openai", base_url="https://api.openai.com/v1", api_key_en
 SERVICES: dict[str, Service] = {
     s.name: s
     for s in (
-        Service(name="ollama", base_url="http://localhost:11434/v1", api_key_env="OLLAMA_API_KEY", api_key_required=False),
-        Service(name="vllm", base_url="http://localhost:8000/v1", api_key_env="VLLM_API_KEY", api_key_required=False, top_k=True),
+        Service(
+            name="ollama",
+            base_url="http://localhost:11434/v1",
+            api_key_env="OLLAMA_API_KEY",
+            api_key_required=False,
+        ),
+        Service(
+            name="vllm",
+            base_url="http://localhost:8000/v1",
+            api_key_env="VLLM_API_KEY",
+            api_key_required=False,
+            top_k=True,
+        ),
         Service(name="groq", base_url="https://api.groq.com/openai/v1", api_key_env="GROQ_API_KEY"),
-        Service(name="together", base_url="https://api.together.xyz/v1", api_key_env="TOGETHER_API_KEY", top_k=True),
-        Service(name="openrouter", base_url="https://openrouter.ai/api/v1", api_key_env="OPENROUTER_API_KEY", top_k=True),
+        Service(
+            name="together",
+            base_url="https://api.together.xyz/v1",
+            api_key_env="TOGETHER_API_KEY",
+            top_k=True,
+        ),
+        Service(
+            name="openrouter",
+            base_url="https://openrouter.ai/api/v1",
+            api_key_env="OPENROUTER_API_KEY",
+            top_k=True,
+        ),
         Service(name="xai", base_url="https://api.x.ai/v1", api_key_env="XAI_API_KEY"),
         Service(name="deepseek", base_url="https://api.deepseek.com/v1", api_key_env="DEEPSEEK_API_KEY"),
         Service(name="mistral", base_url="https://api.mistral.ai/v1", api_key_env="MISTRAL_API_KEY"),

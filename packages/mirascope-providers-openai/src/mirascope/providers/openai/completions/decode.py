@@ -7,7 +7,7 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Decoded, Request
 
-from .._shared import parse_arguments
+from .._shared import obj, objs, parse_arguments
 
 _FINISH: dict[str | None, llm.FinishReason] = {
     "stop": "stop",
@@ -18,12 +18,12 @@ _FINISH: dict[str | None, llm.FinishReason] = {
 }
 
 
-def usage(data: dict[str, Any] | None) -> llm.Usage | None:
+def usage(data: dict[str, Any]) -> llm.Usage | None:
     """Token counts, including the cache and reasoning details where a server sends them."""
     if not data:
         return None
-    prompt_details = data.get("prompt_tokens_details") or {}
-    completion_details = data.get("completion_tokens_details") or {}
+    prompt_details = obj(data.get("prompt_tokens_details"))
+    completion_details = obj(data.get("completion_tokens_details"))
     return llm.Usage(
         input_tokens=data.get("prompt_tokens") or 0,
         output_tokens=data.get("completion_tokens") or 0,
@@ -35,7 +35,7 @@ def usage(data: dict[str, Any] | None) -> llm.Usage | None:
 
 def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """The reply of a Chat Completions response."""
-    choices = body.get("choices") or []
+    choices = objs(body.get("choices"))
     if not choices:
         raise llm.APIError(
             f"answered with no choices: {str(body)[:300]}",
@@ -45,25 +45,26 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
             hint="The request may have been filtered; check the provider's message above.",
         )
     choice = choices[0]
-    message: dict[str, Any] = choice.get("message") or {}
+    message = obj(choice.get("message"))
     parts: list[llm.ContentPart] = []
     reasoning = message.get("reasoning_content") or message.get("reasoning")
-    if reasoning:  # DeepSeek, OpenRouter and vLLM return the thinking text beside the answer.
+    if isinstance(reasoning, str) and reasoning:  # DeepSeek, OpenRouter and vLLM send thinking beside the answer.
         parts.append(llm.Thought(text=reasoning))
     content = message.get("content")
-    if content:
+    if isinstance(content, str) and content:
         parts.append(llm.Text(content))
     refusal = message.get("refusal")
-    if refusal:
+    if isinstance(refusal, str) and refusal:
         parts.append(llm.Text(refusal))
-    for call in message.get("tool_calls") or ():
-        function = call.get("function") or {}
-        parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=parse_arguments(function.get("arguments") or "")))
+    for call in objs(message.get("tool_calls")):
+        function = obj(call.get("function"))
+        arguments = parse_arguments(function.get("arguments") or "")
+        parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=arguments))
     finish = "refusal" if refusal else _FINISH.get(choice.get("finish_reason"), "other")
     return Decoded(
         message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=message),
         finish_reason=finish,
-        usage=usage(body.get("usage")),
+        usage=usage(obj(body.get("usage"))),
         id=body.get("id"),
         provider_model=body.get("model"),
     )

@@ -7,7 +7,14 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Request, warn_ignored
 
-from .._shared import data_url, document_text, reasoning_effort, refuse, sampling_params, tool_arguments
+from .._shared import (
+    data_url,
+    document_text,
+    reasoning_effort,
+    refuse,
+    sampling_params,
+    tool_arguments,
+)
 from ..capabilities import AUDIO_FORMATS, takes_audio_input
 
 
@@ -19,23 +26,45 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": url}}
     if isinstance(part, llm.Audio):
         if part.data is None:
-            raise refuse(request, "Audio by URL", "Chat Completions takes audio inline only; use llm.Audio.from_file or from_bytes")
+            raise refuse(
+                request,
+                "Audio by URL",
+                "Chat Completions takes audio inline only; use llm.Audio.from_file or from_bytes",
+            )
         audio_format = AUDIO_FORMATS.get(part.mime_type or "")
         if audio_format is None:
             raise refuse(request, f"{part.mime_type} audio", "Chat Completions takes mp3 and wav audio")
         if request.model_id.startswith("openai-completions:") and not takes_audio_input(request.model):
-            raise refuse(request, "Audio", "audio input needs an audio model such as 'openai-completions:gpt-audio'")
+            raise refuse(
+                request,
+                "Audio",
+                "audio input needs an audio model such as 'openai-completions:gpt-audio'",
+            )
         return {"type": "input_audio", "input_audio": {"data": part.data, "format": audio_format}}
     if isinstance(part, llm.Document):
         if part.data is None:
-            raise refuse(request, "Document by URL", "Chat Completions takes documents inline only; use the 'openai:' Responses API or from_file")
+            raise refuse(
+                request,
+                "Document by URL",
+                "Chat Completions takes documents inline only; use the 'openai:' Responses API or from_file",
+            )
         if part.mime_type == "application/pdf":
-            return {"type": "file", "file": {"file_data": data_url(part.mime_type, part.data), "filename": "document.pdf"}}
+            return {
+                "type": "file",
+                "file": {
+                    "file_data": data_url(part.mime_type, part.data),
+                    "filename": "document.pdf",
+                },
+            }
         return {"type": "text", "text": document_text(part)}
     if isinstance(part, llm.Video):
         raise refuse(request, "Video", "OpenAI models take no video input")
     if isinstance(part, llm.CacheControl):
-        raise refuse(request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself")
+        raise refuse(
+            request,
+            "CacheControl",
+            "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself",
+        )
     raise refuse(request, type(part).__name__, "it cannot appear in a user message")
 
 
@@ -61,12 +90,25 @@ def _assistant(request: Request, message: llm.Message) -> dict[str, Any]:
         if isinstance(part, llm.Text):
             text.append(part.text)
         elif isinstance(part, llm.ToolCall):
-            calls.append({"id": part.id, "type": "function", "function": {"name": part.name, "arguments": tool_arguments(part)}})
+            calls.append(
+                {
+                    "id": part.id,
+                    "type": "function",
+                    "function": {"name": part.name, "arguments": tool_arguments(part)},
+                }
+            )
         elif isinstance(part, llm.Thought):
             continue  # Chat Completions has no field for past reasoning; the model re-reasons.
         else:
-            raise refuse(request, f"{type(part).__name__} in an assistant message", "Chat Completions assistant messages hold text and tool calls")
-    encoded: dict[str, Any] = {"role": "assistant", "content": "".join(text) if text or not calls else None}
+            raise refuse(
+                request,
+                f"{type(part).__name__} in an assistant message",
+                "Chat Completions assistant messages hold text and tool calls",
+            )
+    encoded: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(text) if text or not calls else None,
+    }
     if calls:
         encoded["tool_calls"] = calls
     return encoded
@@ -75,7 +117,11 @@ def _assistant(request: Request, message: llm.Message) -> dict[str, Any]:
 def _system(request: Request, message: llm.Message) -> dict[str, Any]:
     for part in message.content:
         if not isinstance(part, llm.Text):
-            raise refuse(request, f"{type(part).__name__} in a system message", "system messages hold text only")
+            raise refuse(
+                request,
+                f"{type(part).__name__} in a system message",
+                "system messages hold text only",
+            )
     return {"role": "system", "content": message.text}
 
 

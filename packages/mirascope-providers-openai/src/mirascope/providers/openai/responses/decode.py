@@ -7,7 +7,7 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Decoded, Request
 
-from .._shared import parse_arguments
+from .._shared import obj, objs, parse_arguments
 
 _INCOMPLETE: dict[str, llm.FinishReason] = {
     "max_output_tokens": "max_tokens",
@@ -15,58 +15,58 @@ _INCOMPLETE: dict[str, llm.FinishReason] = {
 }
 
 
-def usage(data: dict[str, Any] | None) -> llm.Usage | None:
+def usage(data: dict[str, Any]) -> llm.Usage | None:
     """Token counts of a response."""
     if not data:
         return None
     return llm.Usage(
         input_tokens=data.get("input_tokens") or 0,
         output_tokens=data.get("output_tokens") or 0,
-        cache_read_tokens=(data.get("input_tokens_details") or {}).get("cached_tokens") or 0,
-        reasoning_tokens=(data.get("output_tokens_details") or {}).get("reasoning_tokens") or 0,
+        cache_read_tokens=obj(data.get("input_tokens_details")).get("cached_tokens") or 0,
+        reasoning_tokens=obj(data.get("output_tokens_details")).get("reasoning_tokens") or 0,
     )
 
 
 def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """The reply of a Responses API response."""
     if body.get("status") == "failed":
-        error = body.get("error") or {}
         raise llm.ServerError(
-            error.get("message") or "the response failed",
+            obj(body.get("error")).get("message") or "the response failed",
             provider="openai",
             status_code=200,
             body=body,
             hint="The model failed while generating; retry, or check the request.",
         )
-    output: list[dict[str, Any]] = body.get("output") or []
+    output = objs(body.get("output"))
     parts: list[llm.ContentPart] = []
     refused = False
     for item in output:
         kind = item.get("type")
         if kind == "message":
-            for content in item.get("content") or ():
+            for content in objs(item.get("content")):
                 if content.get("type") == "output_text":
                     parts.append(llm.Text(content.get("text") or ""))
                 elif content.get("type") == "refusal":
                     refused = True
                     parts.append(llm.Text(content.get("refusal") or ""))
         elif kind == "function_call":
-            parts.append(llm.ToolCall(id=item.get("call_id") or "", name=item.get("name") or "", args=parse_arguments(item.get("arguments") or "")))
+            arguments = parse_arguments(item.get("arguments") or "")
+            parts.append(llm.ToolCall(id=item.get("call_id") or "", name=item.get("name") or "", args=arguments))
         elif kind == "reasoning":
-            summary = "\n".join(s.get("text") or "" for s in item.get("summary") or ())
+            summary = "\n".join(s.get("text") or "" for s in objs(item.get("summary")))
             parts.append(llm.Thought(text=summary, signature=item.get("encrypted_content")))
     if refused:
         finish: llm.FinishReason = "refusal"
     elif body.get("status") == "incomplete":
-        finish = _INCOMPLETE.get((body.get("incomplete_details") or {}).get("reason") or "", "other")
+        finish = _INCOMPLETE.get(obj(body.get("incomplete_details")).get("reason") or "", "other")
     elif any(isinstance(p, llm.ToolCall) for p in parts):
         finish = "tool_call"
     else:
         finish = "stop"
     return Decoded(
-        message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=output),
+        message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=body.get("output")),
         finish_reason=finish,
-        usage=usage(body.get("usage")),
+        usage=usage(obj(body.get("usage"))),
         id=body.get("id"),
         provider_model=body.get("model"),
     )

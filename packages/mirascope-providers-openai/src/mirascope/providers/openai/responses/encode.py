@@ -7,7 +7,15 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Request, warn_ignored
 
-from .._shared import data_url, document_text, reasoning_effort, refuse, sampling_params, tool_arguments
+from .._shared import (
+    data_url,
+    document_text,
+    objs,
+    reasoning_effort,
+    refuse,
+    sampling_params,
+    tool_arguments,
+)
 
 
 def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
@@ -20,14 +28,26 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
         if part.url is not None:
             return {"type": "input_file", "file_url": part.url}
         if part.mime_type == "application/pdf":
-            return {"type": "input_file", "file_data": data_url(part.mime_type, part.data or ""), "filename": "document.pdf"}
+            return {
+                "type": "input_file",
+                "file_data": data_url(part.mime_type, part.data or ""),
+                "filename": "document.pdf",
+            }
         return {"type": "input_text", "text": document_text(part)}
     if isinstance(part, llm.Audio):
-        raise refuse(request, "Audio", "the Responses API takes no audio input; use 'openai-completions:gpt-audio'")
+        raise refuse(
+            request,
+            "Audio",
+            "the Responses API takes no audio input; use 'openai-completions:gpt-audio'",
+        )
     if isinstance(part, llm.Video):
         raise refuse(request, "Video", "OpenAI models take no video input")
     if isinstance(part, llm.CacheControl):
-        raise refuse(request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself")
+        raise refuse(
+            request,
+            "CacheControl",
+            "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself",
+        )
     raise refuse(request, type(part).__name__, "it cannot appear in a user message")
 
 
@@ -47,20 +67,33 @@ def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> 
 
 
 def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
-    if isinstance(message.raw, list) and message.model is not None and message.model.startswith("openai:"):
+    from_openai = message.model is not None and message.model.startswith("openai:")
+    raw_items = objs(message.raw) if from_openai else []
+    if raw_items:
         # The output items as received: ids, reasoning and its encrypted content go back unchanged.
-        out.extend(message.raw)  # pyright: ignore[reportUnknownArgumentType]
+        out.extend(raw_items)
         return
     text: list[str] = []
     for part in message.content:
         if isinstance(part, llm.Text):
             text.append(part.text)
         elif isinstance(part, llm.ToolCall):
-            out.append({"type": "function_call", "call_id": part.id, "name": part.name, "arguments": tool_arguments(part)})
+            out.append(
+                {
+                    "type": "function_call",
+                    "call_id": part.id,
+                    "name": part.name,
+                    "arguments": tool_arguments(part),
+                }
+            )
         elif isinstance(part, llm.Thought):
             continue  # Reasoning from another provider cannot be replayed to OpenAI.
         else:
-            raise refuse(request, f"{type(part).__name__} in an assistant message", "assistant messages hold text and tool calls")
+            raise refuse(
+                request,
+                f"{type(part).__name__} in an assistant message",
+                "assistant messages hold text and tool calls",
+            )
     if text:
         out.append({"role": "assistant", "content": "".join(text)})
 
@@ -76,7 +109,11 @@ def encode(request: Request) -> dict[str, Any]:
         else:
             for part in message.content:
                 if not isinstance(part, llm.Text):
-                    raise refuse(request, f"{type(part).__name__} in a system message", "system messages hold text only")
+                    raise refuse(
+                        request,
+                        f"{type(part).__name__} in a system message",
+                        "system messages hold text only",
+                    )
             items.append({"role": "system", "content": message.text})
     body: dict[str, Any] = {"input": items, "model": request.model}
     params = request.params
@@ -86,7 +123,11 @@ def encode(request: Request) -> dict[str, Any]:
     if "seed" in params:
         warn_ignored(request.model_id, "seed", "the Responses API has no seed")
     if "stop" in params:
-        warn_ignored(request.model_id, "stop", "the Responses API has no stop sequences; use 'openai-completions:'")
+        warn_ignored(
+            request.model_id,
+            "stop",
+            "the Responses API has no stop sequences; use 'openai-completions:'",
+        )
     effort = reasoning_effort(request, reasoning=reasoning)
     if effort is not None:
         thinking = params.get("thinking")

@@ -1,0 +1,82 @@
+"""The workspace's packaging: one version, exact pins, a PEP 420 namespace, typed leaves, entry points."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MEMBERS = sorted((REPO / "packages").glob("*/pyproject.toml"))
+
+
+def _project(path: Path) -> dict[str, object]:
+    return tomllib.loads(path.read_text())["project"]
+
+
+def test_every_member_shares_the_meta_package_version() -> None:
+    version = _project(REPO / "pyproject.toml")["version"]
+    assert {_project(path)["version"] for path in MEMBERS} == {version}
+
+
+def test_members_pin_core_exactly_and_the_meta_package_pins_members_exactly() -> None:
+    version = _project(REPO / "pyproject.toml")["version"]
+    for path in MEMBERS:
+        for requirement in _project(path).get("dependencies", []):  # type: ignore[union-attr]
+            if requirement.startswith("mirascope-"):
+                assert requirement.endswith(f"=={version}"), (path, requirement)
+    extras = _project(REPO / "pyproject.toml")["optional-dependencies"]
+    for requirements in extras.values():  # type: ignore[union-attr]
+        for requirement in requirements:
+            if requirement.startswith("mirascope-"):
+                assert requirement.endswith(f"=={version}"), requirement
+
+
+def test_the_meta_package_has_an_extra_per_provider_and_all() -> None:
+    extras = _project(REPO / "pyproject.toml")["optional-dependencies"]
+    assert {"openai", "anthropic", "google", "pydantic", "all"} <= set(extras)  # type: ignore[arg-type]
+
+
+def test_mirascope_is_a_namespace_with_no_init_in_any_member() -> None:
+    for path in MEMBERS:
+        src = path.parent / "src" / "mirascope"
+        assert src.is_dir(), src
+        assert not (src / "__init__.py").exists(), src
+        assert not (src / "providers" / "__init__.py").exists(), src
+
+
+def test_every_leaf_package_ships_py_typed() -> None:
+    for path in MEMBERS:
+        module = tomllib.loads(path.read_text())["tool"]["uv"]["build-backend"]["module-name"]
+        leaf = path.parent / "src" / Path(*module.split("."))
+        assert (leaf / "__init__.py").is_file(), leaf
+        assert (leaf / "py.typed").is_file(), leaf
+
+
+def test_every_provider_entry_point_resolves_to_a_provider_of_that_name() -> None:
+    found = {ep.name: ep for ep in entry_points(group="mirascope.providers")}
+    assert {"openai", "openai-completions", "anthropic", "google", "ollama", "vllm", "groq", "together",
+            "openrouter", "xai", "deepseek", "mistral"} <= set(found)  # fmt: skip
+    for name, ep in found.items():
+        provider = ep.load()
+        assert provider.name == name
+        assert callable(provider.prepare)
+        assert callable(provider.decode)
+
+
+def test_no_module_reaches_into_another_distributions_private_modules() -> None:
+    for path in (REPO / "packages").glob("mirascope-providers-*/src/**/*.py"):
+        text = path.read_text()
+        assert "mirascope.llm._" not in text, path
+        assert "from mirascope.llm.providers._" not in text, path
+
+
+def test_no_vendor_sdk_is_a_runtime_dependency() -> None:
+    for path in [REPO / "pyproject.toml", *MEMBERS]:
+        for requirement in _project(path).get("dependencies", []):  # type: ignore[union-attr]
+            assert requirement.split("[")[0].split("=")[0].strip() not in {
+                "openai",
+                "anthropic",
+                "google-genai",
+                "pydantic",
+            }

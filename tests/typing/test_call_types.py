@@ -1,0 +1,65 @@
+"""The types users see. pyright (strict) checks every `assert_type` here as part of the test command;
+the functions are not run, since they would call real models."""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from mirascope import llm
+
+
+@llm.call("openai:gpt-4o-mini", temperature=0.2)
+def recommend_book(genre: str) -> str:
+    return f"Recommend a {genre} book"
+
+
+@llm.call("anthropic:claude-sonnet-4-5", max_tokens=100)
+async def recommend_book_async(genre: str) -> str:
+    return f"Recommend a {genre} book"
+
+
+@llm.call("google:gemini-2.5-flash")
+def chat(question: str, *, terse: bool = False) -> list[llm.Message]:
+    return [llm.messages.system("Be terse." if terse else "Be kind."), llm.messages.user(question)]
+
+
+@llm.call("openai:gpt-4o-mini")
+def configured(question: str) -> llm.DynamicConfig:
+    return {"messages": question, "call_params": {"temperature": 0.1}}
+
+
+def check_sync_calls_return_call_responses() -> None:
+    assert_type(recommend_book("fantasy"), llm.CallResponse)
+    assert_type(chat("why?", terse=True), llm.CallResponse)
+    assert_type(configured("what?"), llm.CallResponse)
+    response = recommend_book("fantasy")
+    assert_type(response.resume("another"), llm.CallResponse)
+    assert_type(response.content, str)
+    assert_type(response.message, llm.Message)
+    assert_type(response.tool_calls, list[llm.ToolCall])
+    assert_type(response.thinking, str | None)
+    assert_type(response.images, list[llm.Image])
+    assert_type(response.usage, llm.Usage | None)
+    assert_type(response.finish_reason, llm.FinishReason)
+    assert_type(response.cost, float | None)
+    assert_type(llm.CallResponse.from_dict(response.to_dict()), llm.CallResponse)
+
+
+async def check_async_calls_return_async_responses() -> None:
+    response = await recommend_book_async("fantasy")
+    assert_type(response, llm.AsyncCallResponse)
+    assert_type(await response.resume("another"), llm.AsyncCallResponse)
+
+
+def check_models_call_directly() -> None:
+    model = llm.model("openai:gpt-4o-mini", max_tokens=10, thinking=llm.Thinking(budget_tokens=1024))
+    assert_type(model, llm.Model)
+    assert_type(model.call("hi"), llm.CallResponse)
+    assert_type(llm.client("openai", base_url="http://localhost:8000/v1"), llm.Client)
+
+
+def test_decorated_functions_are_calls_of_the_right_kind() -> None:
+    assert isinstance(recommend_book, llm.Call)
+    assert isinstance(recommend_book_async, llm.AsyncCall)
+    assert isinstance(chat, llm.Call)
+    assert recommend_book.model.params == {"temperature": 0.2}
