@@ -34,6 +34,9 @@ def meaning(node: Any) -> Any:
                 continue
             if key == "type" and value in _TEXT_TYPES:
                 value = _TEXT_TYPES[value]
+            if key == "data" and isinstance(value, str):
+                # Standard and URL-safe base64 carry the same bytes; providers accept both.
+                value = value.translate(str.maketrans("-_", "+/")).rstrip("=")
             out[key] = meaning(value)
         return out
     if isinstance(node, list):

@@ -55,15 +55,20 @@ def base_url_for(fixture: dict[str, Any], server_url: str) -> str:
     raise ValueError(f"unexpected path {path}")
 
 
+def _b64decode(text: str) -> bytes:
+    # Google's recordings hold URL-safe base64; the others the standard alphabet.
+    return base64.b64decode(text.translate(str.maketrans("-_", "+/")) + "=" * (-len(text) % 4))
+
+
 def _inline_blobs(node: Any) -> list[bytes]:
     """Every inline base64 payload in a recorded request body, in order."""
     found: list[bytes] = []
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, str) and value.startswith("data:") and ";base64," in value:
-                found.append(base64.b64decode(value.split(",", 1)[1]))
+                found.append(_b64decode(value.split(",", 1)[1]))
             elif key == "data" and isinstance(value, str) and len(value) > 64:
-                found.append(base64.b64decode(value))
+                found.append(_b64decode(value))
             else:
                 found.extend(_inline_blobs(value))
     elif isinstance(node, list):

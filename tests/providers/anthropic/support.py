@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mirascope import llm
+
 from tests.support.replay import Received, ReplayServer
 
 MODEL = "anthropic:claude-sonnet-4-0"
@@ -16,7 +17,7 @@ def reply(
     *,
     stop_reason: str | None = "end_turn",
     usage: dict[str, Any] | None = None,
-    id: str = "msg_test",  # noqa: A002 - the field's name on the wire
+    id: str = "msg_test",
 ) -> dict[str, Any]:
     """A successful Messages API reply, in the recorded-response shape the replay server takes."""
     return {

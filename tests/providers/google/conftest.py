@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from mirascope import llm
+
 from tests.support.replay import ReplayServer
 
 

@@ -24,7 +24,11 @@ def reply(
         "responseId": "resp-1",
         **extra,
     }
-    return {"status": 200, "headers": {"content-type": "application/json; charset=UTF-8"}, "json": body}
+    return {
+        "status": 200,
+        "headers": {"content-type": "application/json; charset=UTF-8"},
+        "json": body,
+    }
 
 
 def text_reply(text: str = "ok") -> dict[str, Any]:
@@ -35,4 +39,8 @@ def text_reply(text: str = "ok") -> dict[str, Any]:
 def error_reply(status: int, code: str, message: str, **headers: str) -> dict[str, Any]:
     """A Google-shaped error body: `{"error": {"code", "message", "status"}}`."""
     body = {"error": {"code": status, "message": message, "status": code}}
-    return {"status": status, "headers": {"content-type": "application/json; charset=UTF-8", **headers}, "json": body}
+    return {
+        "status": status,
+        "headers": {"content-type": "application/json; charset=UTF-8", **headers},
+        "json": body,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import ClassVar, Literal, TypeAlias
+from typing import ClassVar, Literal, Self, TypeAlias
 
 from attrs import field, frozen
 
@@ -110,156 +110,80 @@ def _media_type(data: bytes, path: str | None, given: str | None, kind: str, all
 
 
 @frozen(kw_only=True)
-class Image:
-    """An image, carried inline (base64) or by URL.
+class _Media:
+    """What inline-or-URL parts share; each subclass names its kind and the media types it takes."""
 
-    Build one with `Image.from_file`, `Image.from_bytes` or `Image.from_url`.
-    """
-
-    type: ClassVar[str] = "image"
+    _kind: ClassVar[str]
+    _media_types: ClassVar[tuple[str, ...]]
 
     mime_type: str | None
     """The media type, e.g. `"image/png"`; `None` for a URL whose type is not known."""
     data: str | None = None
-    """The image bytes, base64-encoded; `None` when the image is a URL."""
+    """The bytes, base64-encoded; `None` when the part is a URL."""
     url: str | None = None
-    """Where the provider fetches the image; `None` when the bytes are inline."""
+    """Where the provider fetches it; `None` when the bytes are inline."""
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Image:
-        """An inline image; the media type is read from the bytes unless given."""
-        return cls(mime_type=_media_type(data, None, mime_type, "image", ("image/",)), data=_encode(data))
+    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Self:
+        """Inline bytes; the media type is read from them unless given."""
+        return cls(mime_type=_media_type(data, None, mime_type, cls._kind, cls._media_types), data=_encode(data))
 
     @classmethod
-    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Image:
-        """An inline image read from a file."""
+    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Self:
+        """Inline bytes read from a file; the media type is read from them, else from the name."""
         data = Path(path).read_bytes()
-        mime = _media_type(data, str(path), mime_type, "image", ("image/",))
+        mime = _media_type(data, str(path), mime_type, cls._kind, cls._media_types)
         return cls(mime_type=mime, data=_encode(data))
 
     @classmethod
-    def from_url(cls, url: str, *, mime_type: str | None = None) -> Image:
-        """An image the provider downloads itself; nothing is fetched here."""
+    def from_url(cls, url: str, *, mime_type: str | None = None) -> Self:
+        """A URL the provider fetches itself; nothing is fetched here."""
         return cls(mime_type=mime_type, url=url)
 
     def to_bytes(self) -> bytes:
-        """The raw bytes of an inline image."""
-        return _decoded(self.data, self.url)
+        """The raw bytes of an inline part."""
+        if self.data is None:
+            raise ValueError(f"This part is a URL ({self.url}), not inline bytes; fetch it yourself.")
+        return base64.b64decode(self.data)
 
 
 @frozen(kw_only=True)
-class Audio:
-    """A clip of audio, carried inline (base64) or by URL."""
+class Image(_Media):
+    """An image, inline or by URL: `Image.from_file`, `Image.from_bytes`, `Image.from_url`."""
+
+    type: ClassVar[str] = "image"
+    _kind: ClassVar[str] = "image"
+    _media_types: ClassVar[tuple[str, ...]] = ("image/",)
+
+
+@frozen(kw_only=True)
+class Audio(_Media):
+    """A clip of audio, inline or by URL: `Audio.from_file`, `Audio.from_bytes`, `Audio.from_url`."""
 
     type: ClassVar[str] = "audio"
-
-    mime_type: str | None
-    """The media type, e.g. `"audio/mpeg"` or `"audio/wav"`."""
-    data: str | None = None
-    """The audio bytes, base64-encoded; `None` when the audio is a URL."""
-    url: str | None = None
-    """Where the provider fetches the audio; `None` when the bytes are inline."""
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Audio:
-        """Inline audio; the media type is read from the bytes unless given."""
-        return cls(mime_type=_media_type(data, None, mime_type, "audio", ("audio/",)), data=_encode(data))
-
-    @classmethod
-    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Audio:
-        """Inline audio read from a file."""
-        data = Path(path).read_bytes()
-        mime = _media_type(data, str(path), mime_type, "audio", ("audio/",))
-        return cls(mime_type=mime, data=_encode(data))
-
-    @classmethod
-    def from_url(cls, url: str, *, mime_type: str | None = None) -> Audio:
-        """Audio the provider downloads itself; nothing is fetched here."""
-        return cls(mime_type=mime_type, url=url)
-
-    def to_bytes(self) -> bytes:
-        """The raw bytes of inline audio."""
-        return _decoded(self.data, self.url)
+    _kind: ClassVar[str] = "audio"
+    _media_types: ClassVar[tuple[str, ...]] = ("audio/",)
 
 
 @frozen(kw_only=True)
-class Video:
-    """A video, carried inline (base64) or by URL."""
+class Video(_Media):
+    """A video, inline or by URL: `Video.from_file`, `Video.from_bytes`, `Video.from_url`."""
 
     type: ClassVar[str] = "video"
-
-    mime_type: str | None
-    """The media type, e.g. `"video/mp4"`."""
-    data: str | None = None
-    """The video bytes, base64-encoded; `None` when the video is a URL."""
-    url: str | None = None
-    """Where the provider fetches the video; `None` when the bytes are inline."""
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Video:
-        """An inline video; the media type is read from the bytes unless given."""
-        return cls(mime_type=_media_type(data, None, mime_type, "video", ("video/",)), data=_encode(data))
-
-    @classmethod
-    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Video:
-        """An inline video read from a file."""
-        data = Path(path).read_bytes()
-        mime = _media_type(data, str(path), mime_type, "video", ("video/",))
-        return cls(mime_type=mime, data=_encode(data))
-
-    @classmethod
-    def from_url(cls, url: str, *, mime_type: str | None = None) -> Video:
-        """A video the provider downloads itself; nothing is fetched here."""
-        return cls(mime_type=mime_type, url=url)
-
-    def to_bytes(self) -> bytes:
-        """The raw bytes of an inline video."""
-        return _decoded(self.data, self.url)
-
-
-_DOCUMENT_TYPES = ("application/pdf", "text/")
+    _kind: ClassVar[str] = "video"
+    _media_types: ClassVar[tuple[str, ...]] = ("video/",)
 
 
 @frozen(kw_only=True)
-class Document:
-    """A PDF or plain-text document, carried inline (base64) or by URL."""
+class Document(_Media):
+    """A PDF or text document, inline or by URL.
+
+    PDF is recognised from its bytes, text by its file name or `mime_type` (`text/plain`, ...).
+    """
 
     type: ClassVar[str] = "document"
-
-    mime_type: str | None
-    """`"application/pdf"`, or a `text/*` type such as `"text/plain"`."""
-    data: str | None = None
-    """The document bytes, base64-encoded; `None` when the document is a URL."""
-    url: str | None = None
-    """Where the provider fetches the document; `None` when the bytes are inline."""
-
-    @classmethod
-    def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Document:
-        """An inline document; PDF is recognised from the bytes, text needs `mime_type`."""
-        mime = _media_type(data, None, mime_type, "document", _DOCUMENT_TYPES)
-        return cls(mime_type=mime, data=_encode(data))
-
-    @classmethod
-    def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Document:
-        """An inline document read from a file (`.pdf`, `.txt`, `.md`, ...)."""
-        data = Path(path).read_bytes()
-        mime = _media_type(data, str(path), mime_type, "document", _DOCUMENT_TYPES)
-        return cls(mime_type=mime, data=_encode(data))
-
-    @classmethod
-    def from_url(cls, url: str, *, mime_type: str | None = None) -> Document:
-        """A document the provider downloads itself; nothing is fetched here."""
-        return cls(mime_type=mime_type, url=url)
-
-    def to_bytes(self) -> bytes:
-        """The raw bytes of an inline document."""
-        return _decoded(self.data, self.url)
-
-
-def _decoded(data: str | None, url: str | None) -> bytes:
-    if data is None:
-        raise ValueError(f"This part is a URL ({url}), not inline bytes; fetch it yourself.")
-    return base64.b64decode(data)
+    _kind: ClassVar[str] = "document"
+    _media_types: ClassVar[tuple[str, ...]] = ("application/pdf", "text/")
 
 
 @frozen

@@ -87,7 +87,7 @@ class _ResponseData:
     @property
     def thinking(self) -> str | None:
         """The model's reasoning text, or `None` when it returned none."""
-        thoughts = [part.text for part in self.messages[-1].content if isinstance(part, Thought)]
+        thoughts = [part.text for part in self.messages[-1].content if isinstance(part, Thought) and part.text]
         return "\n".join(thoughts) if thoughts else None
 
     @property

@@ -1,0 +1,64 @@
+"""What each Claude model can take, by model name."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+__all__ = ["DEFAULT_MAX_TOKENS", "MIN_THINKING_BUDGET", "THINKING_SHARES", "Capabilities", "capabilities"]
+
+DEFAULT_MAX_TOKENS = 16000
+"""`max_tokens` sent when the call sets none: the Messages API requires one."""
+
+MIN_THINKING_BUDGET = 1024
+"""The smallest `budget_tokens` the API accepts for extended thinking."""
+
+THINKING_SHARES = {"low": 0.2, "medium": 0.4, "high": 0.6}
+"""The share of `max_tokens` each `thinking=` level may spend thinking.
+
+A share rather than a fixed budget keeps the budget below `max_tokens`, as the API requires;
+`"medium"` with the default 16000 gives the 6400 tokens the recorded calls sent.
+"""
+
+
+class Capabilities(NamedTuple):
+    """What a model can take."""
+
+    max_output_tokens: int
+    """The most tokens one reply may hold."""
+    thinks: bool
+    """Whether the model has extended thinking."""
+
+    @property
+    def default_max_tokens(self) -> int:
+        """`max_tokens` for a call that sets none."""
+        return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)
+
+
+# Most specific prefix first: "claude-sonnet-4-5" must match before "claude-sonnet-4".
+_MODELS: tuple[tuple[str, Capabilities], ...] = (
+    ("claude-opus-4-5", Capabilities(64000, True)),
+    ("claude-opus-4-1", Capabilities(32000, True)),
+    ("claude-opus-4", Capabilities(32000, True)),
+    ("claude-sonnet-4-5", Capabilities(64000, True)),
+    ("claude-sonnet-4", Capabilities(64000, True)),
+    ("claude-haiku-4-5", Capabilities(64000, True)),
+    ("claude-3-7-sonnet", Capabilities(64000, True)),
+    ("claude-3-5-sonnet", Capabilities(8192, False)),
+    ("claude-3-5-haiku", Capabilities(8192, False)),
+    ("claude-3-opus", Capabilities(4096, False)),
+    ("claude-3-sonnet", Capabilities(4096, False)),
+    ("claude-3-haiku", Capabilities(4096, False)),
+)
+
+# A model not listed is most likely newer than this table, and every Claude model since 3.7 thinks.
+_UNKNOWN = Capabilities(DEFAULT_MAX_TOKENS, True)
+
+
+@lru_cache(maxsize=64)
+def capabilities(model: str) -> Capabilities:
+    """What the model named `model` (the part after `anthropic:`) can take."""
+    for prefix, found in _MODELS:
+        if model.startswith(prefix):
+            return found
+    return _UNKNOWN

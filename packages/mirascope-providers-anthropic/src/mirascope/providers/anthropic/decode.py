@@ -1,0 +1,62 @@
+"""Anthropic Messages JSON → llm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirascope import llm
+from mirascope.llm.providers import Decoded, Request
+
+__all__ = ["decode", "usage"]
+
+_FINISH: dict[str | None, llm.FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    # A server tool loop paused; the reply so far is complete as far as the caller can tell.
+    "pause_turn": "stop",
+    "max_tokens": "max_tokens",
+    # Cut off by the context window rather than max_tokens: the same to the caller.
+    "model_context_window_exceeded": "max_tokens",
+    "tool_use": "tool_call",
+    "refusal": "refusal",
+}
+
+
+def usage(data: dict[str, Any] | None) -> llm.Usage | None:
+    """Token counts; `input_tokens` counts cached prompt tokens too, as `llm.Usage` does."""
+    if not data:
+        return None
+    read = data.get("cache_read_input_tokens") or 0
+    write = data.get("cache_creation_input_tokens") or 0
+    return llm.Usage(
+        input_tokens=(data.get("input_tokens") or 0) + read + write,
+        output_tokens=data.get("output_tokens") or 0,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+def decode(request: Request, body: dict[str, Any]) -> Decoded:
+    """The reply of a Messages API response."""
+    content: list[dict[str, Any]] = body.get("content") or []
+    thinking = request.params.get("thinking")
+    # Thoughts left out here stay in `raw`, which is what resume sends back.
+    thoughts = not isinstance(thinking, llm.Thinking) or thinking.include
+    parts: list[llm.ContentPart] = []
+    for block in content:
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(llm.Text(block["text"]))
+        elif kind == "tool_use":
+            parts.append(llm.ToolCall(id=block["id"], name=block["name"], args=block.get("input") or {}))
+        elif kind == "thinking" and thoughts:
+            parts.append(llm.Thought(text=block.get("thinking") or "", signature=block.get("signature")))
+        elif kind == "redacted_thinking" and thoughts:
+            parts.append(llm.Thought(text="", signature=block.get("data")))
+    return Decoded(
+        message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=content),
+        finish_reason=_FINISH.get(body.get("stop_reason"), "other"),
+        usage=usage(body.get("usage")),
+        id=body.get("id"),
+        provider_model=body.get("model"),
+    )

@@ -1,0 +1,206 @@
+"""llm → Anthropic Messages JSON."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from mirascope import llm
+from mirascope.llm.providers import Request, warn_ignored
+
+from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
+
+__all__ = ["encode"]
+
+_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedError:
+    return llm.FeatureNotSupportedError(
+        f"{request.model_id} cannot take {feature}: {why}.", model=request.model_id, feature=feature
+    )
+
+
+def _mark(blocks: list[dict[str, Any]], part: llm.CacheControl, role: str) -> None:
+    if not blocks:
+        raise ValueError(
+            f"llm.CacheControl ends a cached prefix, so it must follow the part it closes; "
+            f"it comes first in a {role} message. Move it after the text or media to cache."
+        )
+    blocks[-1]["cache_control"] = {"type": "ephemeral", "ttl": "1h"} if part.ttl == "1h" else {"type": "ephemeral"}
+
+
+def _image(request: Request, part: llm.Image) -> dict[str, Any]:
+    if part.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": part.url}}
+    if part.mime_type not in _IMAGE_TYPES:
+        raise _refuse(request, f"{part.mime_type} images", "Claude takes JPEG, PNG, GIF and WebP images")
+    return {
+        "type": "image",
+        "source": {"type": "base64", "media_type": part.mime_type, "data": part.data},
+    }
+
+
+def _document(part: llm.Document) -> dict[str, Any]:
+    if part.url is not None:
+        return {"type": "document", "source": {"type": "url", "url": part.url}}
+    if part.mime_type == "application/pdf":
+        return {
+            "type": "document",
+            "source": {"type": "base64", "media_type": "application/pdf", "data": part.data},
+        }
+    # The API reads inline text documents as text/plain only; Markdown, CSV and HTML are text too.
+    text = part.to_bytes().decode("utf-8", errors="replace")
+    return {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": text},
+    }
+
+
+def _blocks(request: Request, message: llm.Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    # A signature is checked against Anthropic's keys: another provider's reasoning can't be sent.
+    own_thoughts = message.model is None or message.model.startswith("anthropic:")
+    for part in message.content:
+        if isinstance(part, llm.Text):
+            blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, llm.CacheControl):
+            _mark(blocks, part, message.role)
+        elif isinstance(part, llm.ToolOutput):
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": part.id,
+                "content": part.result,
+            }
+            if part.is_error:
+                block["is_error"] = True
+            blocks.append(block)
+        elif isinstance(part, llm.ToolCall):
+            blocks.append({"type": "tool_use", "id": part.id, "name": part.name, "input": part.args})
+        elif isinstance(part, llm.Image):
+            blocks.append(_image(request, part))
+        elif isinstance(part, llm.Document):
+            blocks.append(_document(part))
+        elif isinstance(part, llm.Thought):
+            if part.signature is None or not own_thoughts:
+                continue
+            if part.text:
+                blocks.append({"type": "thinking", "thinking": part.text, "signature": part.signature})
+            else:
+                blocks.append({"type": "redacted_thinking", "data": part.signature})
+        else:
+            raise _refuse(request, type(part).__name__, "Claude models take text, images and PDF or text documents")
+    return blocks
+
+
+def _message(request: Request, message: llm.Message) -> dict[str, Any] | None:
+    raw = message.raw
+    if (
+        isinstance(raw, list)
+        and raw
+        and message.role == "assistant"
+        and message.model is not None
+        and message.model.startswith("anthropic:")
+    ):
+        # Claude's own reply goes back as it came: signatures, citations and server-tool blocks.
+        return {"role": "assistant", "content": cast("list[Any]", raw)}
+    content = message.content
+    if len(content) == 1:
+        only = content[0]
+        if isinstance(only, llm.Text):
+            return {"role": message.role, "content": only.text}
+    blocks = _blocks(request, message)
+    if not blocks:
+        return None
+    return {"role": message.role, "content": blocks}
+
+
+def _system(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
+    for part in message.content:
+        if isinstance(part, llm.Text):
+            out.append({"type": "text", "text": part.text})
+        elif isinstance(part, llm.CacheControl):
+            _mark(out, part, "system")
+        else:
+            raise _refuse(request, f"{type(part).__name__} in a system message", "the system prompt holds text only")
+
+
+def _thinking(
+    request: Request,
+    caps: Capabilities,
+    thinking: llm.Thinking | llm.ThinkingLevel,
+    body: dict[str, Any],
+    max_tokens: int,
+) -> None:
+    if isinstance(thinking, str):
+        level: str | None = thinking
+        budget: int | None = None
+    else:
+        level, budget = thinking.level, thinking.budget_tokens
+    if budget == 0 or (budget is None and level == "none"):
+        if caps.thinks:
+            body["thinking"] = {"type": "disabled"}
+        return
+    if not caps.thinks:
+        raise _refuse(request, "thinking", "this model has no extended thinking; use claude-sonnet-4-5 or newer")
+    if budget is None:
+        budget = int(max_tokens * THINKING_SHARES.get(level or "medium", THINKING_SHARES["medium"]))
+    budget = max(budget, MIN_THINKING_BUDGET)
+    if budget >= max_tokens:
+        # The budget is part of max_tokens and must be smaller: raise a default, never the caller's.
+        if "max_tokens" in request.params:
+            raise _refuse(
+                request,
+                "thinking",
+                f"a thinking budget of {budget} tokens needs max_tokens above it, "
+                f"and max_tokens is {max_tokens}; raise max_tokens or leave it unset",
+            )
+        max_tokens = min(budget + max_tokens, caps.max_output_tokens)
+        if budget >= max_tokens:
+            raise _refuse(
+                request,
+                "thinking",
+                f"a thinking budget of {budget} tokens leaves no room in its {caps.max_output_tokens}-token replies",
+            )
+        body["max_tokens"] = max_tokens
+    body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+
+
+def encode(request: Request) -> dict[str, Any]:
+    """The Messages API body for a request.
+
+    Raises:
+        FeatureNotSupportedError: A part or parameter the model cannot take.
+    """
+    caps = capabilities(request.model)
+    messages: list[dict[str, Any]] = []
+    system: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "system":
+            _system(request, message, system)
+        else:
+            encoded = _message(request, message)
+            if encoded is not None:
+                messages.append(encoded)
+    params = request.params
+    max_tokens = params.get("max_tokens", caps.default_max_tokens)
+    body: dict[str, Any] = {"model": request.model, "max_tokens": max_tokens, "messages": messages}
+    if system:
+        body["system"] = system[0]["text"] if len(system) == 1 and "cache_control" not in system[0] else system
+    if params:
+        if "temperature" in params:
+            body["temperature"] = params["temperature"]
+        if "top_p" in params:
+            body["top_p"] = params["top_p"]
+        if "top_k" in params:
+            body["top_k"] = params["top_k"]
+        if "stop" in params:
+            stop = params["stop"]
+            body["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        if "seed" in params:
+            warn_ignored(request.model_id, "seed", "the Messages API has no seed")
+        thinking = params.get("thinking")
+        if thinking is not None:
+            _thinking(request, caps, thinking, body, max_tokens)
+    if request.provider_params:
+        body.update(request.provider_params)
+    return body

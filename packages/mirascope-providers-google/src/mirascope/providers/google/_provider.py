@@ -1,0 +1,121 @@
+"""The `google:` provider: the Gemini API, or Vertex AI with `vertexai=True`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from mirascope.llm import MissingAPIKeyError
+from mirascope.llm.providers import Decoded, HTTPRequest, Request
+
+from . import vertex
+from .decode import decode
+from .encode import encode
+from .errors import CODES
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mirascope import llm
+
+__all__ = ["GoogleProvider"]
+
+GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
+
+_OPTIONS: dict[str, type] = {"api_version": str, "location": str, "project": str, "vertexai": bool}
+_SETTINGS = "api_key, base_url, timeout, headers, http_client, async_http_client"
+# A base URL that already names a version (a proxy, a pinned endpoint) gets no second one.
+_VERSIONS = ("/v1", "/v1beta", "/v1alpha", "/v1beta1")
+_JSON = "application/json"
+
+
+class GoogleProvider:
+    """`google:` models, over `generateContent`.
+
+    The key comes from `api_key=`, else `GOOGLE_API_KEY`, else `GEMINI_API_KEY`. With
+    `vertexai=True` it is an OAuth access token instead (see `vertex`).
+    """
+
+    name = "google"
+    family = "google"
+    api_key_env = "GOOGLE_API_KEY"
+    # Core reads only `api_key_env` and would raise before GEMINI_API_KEY is tried, so the
+    # missing-key error is raised by `headers` instead, once both variables were read.
+    api_key_required = False
+
+    def __repr__(self) -> str:
+        return "<mirascope provider 'google'>"
+
+    def base_url(self, options: Mapping[str, object]) -> str:
+        """`GOOGLE_GEMINI_BASE_URL` or the public endpoint; the regional host on Vertex AI."""
+        if options.get("vertexai"):
+            return vertex.base_url(options)
+        return os.environ.get("GOOGLE_GEMINI_BASE_URL") or GEMINI_BASE_URL
+
+    def check_options(self, options: Mapping[str, object]) -> None:
+        """Accept `vertexai`, `project`, `location` and `api_version`; refuse anything else."""
+        unknown = options.keys() - _OPTIONS.keys()
+        if unknown:
+            raise TypeError(
+                f"llm.client('google') does not take {', '.join(sorted(unknown))}; its settings "
+                f"are {_SETTINGS}, and for Google {', '.join(sorted(_OPTIONS))}."
+            )
+        for key, value in options.items():
+            kind = _OPTIONS[key]
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(f"llm.client('google', {key}=...) takes a {kind.__name__}, not {type(value).__name__}.")
+        if options.get("vertexai"):
+            if vertex.project(options) is None:
+                raise TypeError(
+                    "llm.client('google', vertexai=True) needs project='...' "
+                    "(or the GOOGLE_CLOUD_PROJECT environment variable)."
+                )
+        elif options.get("project") is not None or options.get("location") is not None:
+            raise TypeError(
+                "project and location are Vertex AI settings: add vertexai=True to "
+                "llm.client('google', ...), or leave them out for the Gemini API."
+            )
+
+    def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
+        """`x-goog-api-key` for the Gemini API; `Authorization: Bearer` on Vertex AI.
+
+        Raises:
+            MissingAPIKeyError: No key given and neither environment variable set.
+        """
+        if options.get("vertexai"):
+            if not api_key:
+                raise MissingAPIKeyError(provider=self.name, env_var=self.api_key_env)
+            return {"content-type": _JSON, "authorization": f"Bearer {api_key}"}
+        key = api_key or os.environ.get("GEMINI_API_KEY")
+        if not key:
+            raise MissingAPIKeyError(provider=self.name, env_var=self.api_key_env)
+        return {"content-type": _JSON, "x-goog-api-key": key}
+
+    def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        """The `generateContent` URL and JSON body for a request."""
+        return HTTPRequest(url=self.url(client, request.model), body=encode(request))
+
+    def url(self, client: llm.Client, model: str, method: str = "generateContent") -> str:
+        """The URL of `method` on `model`, for this client's base URL and options."""
+        options = client.options
+        base = client.base_url
+        if options.get("vertexai"):
+            version = options.get("api_version") or "v1"
+            path = vertex.model_path(model, options)
+        else:
+            version = options.get("api_version") or "v1beta"
+            path = model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+        if not base.endswith(_VERSIONS):
+            base = f"{base}/{version}"
+        return f"{base}/{path}:{method}"
+
+    def decode(self, request: Request, body: Any) -> Decoded:
+        """Decode a `generateContent` reply."""
+        return decode(request, body)
+
+    def error(self, request: Request, response: httpx.Response) -> llm.APIError:
+        """The `llm.APIError` for a failed reply, Google's status and reason codes first."""
+        from mirascope.llm.providers.http import error_from_response
+
+        return error_from_response(self, response, codes=CODES)

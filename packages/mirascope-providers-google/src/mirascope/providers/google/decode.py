@@ -1,0 +1,116 @@
+"""A Gemini `generateContent` JSON reply as a `Decoded`: plain dict reads, no validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirascope.llm import (
+    Audio,
+    ContentPart,
+    FinishReason,
+    Image,
+    Message,
+    Text,
+    Thought,
+    ToolCall,
+    Usage,
+)
+from mirascope.llm.providers import Decoded, Request
+
+from .encode import GENERATED_ID_PREFIX
+
+__all__ = ["FINISH_REASONS", "decode", "usage"]
+
+FINISH_REASONS: dict[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "max_tokens",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+}
+"""Gemini `finishReason` values; any other (`MALFORMED_FUNCTION_CALL`, `OTHER`, ...) is
+`"other"`."""
+
+
+def decode(request: Request, body: dict[str, Any]) -> Decoded:
+    """Decode a `generateContent` reply.
+
+    A prompt blocked before any candidate was written (`promptFeedback.blockReason`) decodes
+    to an empty message with finish reason `"content_filter"`.
+    """
+    candidates = body.get("candidates")
+    if not candidates:
+        return Decoded(
+            message=Message(role="assistant", content=(), model=request.model_id),
+            finish_reason="content_filter",
+            usage=usage(body.get("usageMetadata")),
+            id=body.get("responseId"),
+            provider_model=body.get("modelVersion"),
+        )
+    candidate: dict[str, Any] = candidates[0]
+    content: dict[str, Any] | None = candidate.get("content")
+    parts: list[ContentPart] = []
+    calls = False
+    if content:
+        append = parts.append
+        for index, part in enumerate(content.get("parts") or ()):
+            text = part.get("text")
+            if text is not None:
+                if part.get("thought"):
+                    append(Thought(text=text, signature=part.get("thoughtSignature")))
+                else:
+                    append(Text(text))
+                continue
+            call = part.get("functionCall")
+            if call is not None:
+                name = call.get("name", "")
+                call_id = call.get("id") or f"{GENERATED_ID_PREFIX}{name}_{index}"
+                append(ToolCall(id=call_id, name=name, args=call.get("args") or {}))
+                calls = True
+                continue
+            blob = part.get("inlineData")
+            if blob is not None:
+                mime: str = blob.get("mimeType") or ""
+                if mime.startswith("image/"):
+                    append(Image(mime_type=mime, data=blob.get("data")))
+                elif mime.startswith("audio/"):
+                    append(Audio(mime_type=mime, data=blob.get("data")))
+            # Other parts (executableCode, codeExecutionResult, ...) stay in `raw`, resent as is.
+    reason = candidate.get("finishReason")
+    if calls:
+        finish: FinishReason = "tool_call"
+    elif reason is None:
+        finish = "stop"
+    else:
+        finish = FINISH_REASONS.get(reason, "other")
+    return Decoded(
+        message=Message(role="assistant", content=tuple(parts), model=request.model_id, raw=content),
+        finish_reason=finish,
+        usage=usage(body.get("usageMetadata")),
+        id=body.get("responseId"),
+        provider_model=body.get("modelVersion"),
+    )
+
+
+def usage(metadata: dict[str, Any] | None) -> Usage | None:
+    """`usageMetadata` as `llm.Usage`, counted the way core counts.
+
+    Thinking is output (`thoughtsTokenCount` is not inside `candidatesTokenCount`), and the
+    prompt of a built-in tool such as Google Search (`toolUsePromptTokenCount`) is input: with
+    both, `total_tokens` equals Gemini's `totalTokenCount`.
+    """
+    if not metadata:
+        return None
+    thoughts: int = metadata.get("thoughtsTokenCount", 0)
+    tool_prompt: int = metadata.get("toolUsePromptTokenCount", 0)
+    return Usage(
+        input_tokens=metadata.get("promptTokenCount", 0) + tool_prompt,
+        output_tokens=metadata.get("candidatesTokenCount", 0) + thoughts,
+        cache_read_tokens=metadata.get("cachedContentTokenCount", 0),
+        reasoning_tokens=thoughts,
+    )
