@@ -364,3 +364,10 @@ def test_a_response_with_no_choices_is_an_api_error(completions: llm.Client, rep
         pytest.raises(llm.APIError, match="no choices"),
     ):
         llm.model("openai-completions:gpt-4o", client=completions).call("Hi")
+
+
+def test_a_bare_host_base_url_serves_the_api_under_v1(replay_server: ReplayServer) -> None:
+    client = llm.client("openai", base_url=replay_server.url, api_key="k")
+    with client, replay_server.replaying([{"status": 200, "json": RESPONSES_REPLY}]) as session:
+        llm.model("openai:gpt-4o", client=client).call("Hi")
+    assert session.requests[0].path == "/v1/responses"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mirascope.llm.providers import Decoded, HTTPRequest, Request
 
@@ -68,11 +69,26 @@ class _OpenAIProtocol:
         return error_from_response(self, response, codes=CODES)
 
 
+_api_roots: dict[str, str] = {}
+
+
+def api_root(base_url: str) -> str:
+    """The base URL under which `/responses` and `/chat/completions` live.
+
+    A bare `http://host:port` gets `/v1`: every OpenAI-protocol server serves its API there, and
+    nothing at the root, so the bare form can only mean that.
+    """
+    found = _api_roots.get(base_url)
+    if found is None:
+        found = _api_roots[base_url] = base_url + "/v1" if urlsplit(base_url).path in ("", "/") else base_url
+    return found
+
+
 class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
-        return HTTPRequest(url=f"{client.base_url}/responses", body=responses_encode.encode(request))
+        return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=responses_encode.encode(request))
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return responses_decode.decode(request, body)
@@ -83,7 +99,7 @@ class CompletionsProvider(_OpenAIProtocol):
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         body = completions_encode.encode(request, top_k=self.service.top_k)
-        return HTTPRequest(url=f"{client.base_url}/chat/completions", body=body)
+        return HTTPRequest(url=f"{api_root(client.base_url)}/chat/completions", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return completions_decode.decode(request, body)
