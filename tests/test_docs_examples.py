@@ -1,4 +1,4 @@
-"""Every `docs/examples/*.py` runs, unchanged, against a local fake provider."""
+"""Every `examples/*.py` and `docs/examples/*.py` runs, unchanged, against a local fake provider."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((REPO / "docs" / "examples").glob("*.py"))
+EXAMPLES = sorted([*(REPO / "examples").glob("*.py"), *(REPO / "docs" / "examples").glob("*.py")])
 CANNED = "Try The Name of the Wind by Patrick Rothfuss."
 
 

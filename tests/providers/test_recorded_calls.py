@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +17,7 @@ from tests.support.scenarios import (
     expected_decoding,
     messages_for,
     model_id_for,
-    params_for,
+    run_scenario,
 )
 
 SCENARIOS = (
@@ -42,31 +41,6 @@ SCENARIOS = (
     "test_openrouter_with_temperature",
 )
 CASES = find(SCENARIOS, ("sync", "async"))
-
-
-def _call(
-    fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]
-) -> llm.CallResponse | llm.AsyncCallResponse:
-    model_id = model_id_for(fixture)
-    params = params_for(fixture)
-    if mode == "async":
-
-        @llm.call(model_id, client=client, **params)
-        async def prompt_async() -> list[llm.Message]:
-            return messages
-
-        async def run() -> llm.AsyncCallResponse:
-            async with client:
-                return await prompt_async()
-
-        return asyncio.run(run())
-
-    @llm.call(model_id, client=client, **params)
-    def prompt() -> list[llm.Message]:
-        return messages
-
-    with client:
-        return prompt()
 
 
 def _provider_message(body: dict[str, Any]) -> str:
@@ -95,7 +69,7 @@ def test_recorded_exchange_sends_the_same_request_and_decodes_the_reply(
     with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]) as session:
         if "raises" in expected:
             with pytest.raises(getattr(llm, expected["raises"])) as raised:
-                _call(fixture, mode, client, messages)
+                run_scenario(fixture, mode, client, messages)
             error = raised.value
             assert isinstance(error, llm.APIError)
             assert error.status_code == recorded["response"]["status"]
@@ -103,7 +77,7 @@ def test_recorded_exchange_sends_the_same_request_and_decodes_the_reply(
             assert _provider_message(recorded["response"]["json"]) in str(error)
             response = None
         else:
-            response = _call(fixture, mode, client, messages)
+            response = run_scenario(fixture, mode, client, messages)
 
     assert len(session.requests) == 1
     sent = session.requests[0]

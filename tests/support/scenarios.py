@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,32 @@ def expected_decoding(fixture: dict[str, Any]) -> dict[str, Any]:
             "reasoning_tokens": usage.get("thoughtsTokenCount", 0),
         }
     raise ValueError(endpoint)
+
+
+def run_scenario(
+    fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]
+) -> llm.CallResponse | llm.AsyncCallResponse:
+    """Make the scenario's user-level call: `@llm.call` on a prompt function, sync or async.
+
+    The client is closed afterwards, inside the event loop for async calls.
+    """
+    model_id = model_id_for(fixture)
+    params = params_for(fixture)
+    if mode == "async":
+
+        @llm.call(model_id, client=client, **params)
+        async def prompt_async() -> list[llm.Message]:
+            return messages
+
+        async def run() -> llm.AsyncCallResponse:
+            async with client:
+                return await prompt_async()
+
+        return asyncio.run(run())
+
+    @llm.call(model_id, client=client, **params)
+    def prompt() -> list[llm.Message]:
+        return messages
+
+    with client:
+        return prompt()

@@ -6,7 +6,6 @@ adds what is Anthropic's own: headers, the beta surface, thinking signatures on 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,14 @@ from mirascope import llm
 from tests.support.fixtures import find, load
 from tests.support.meaning import meaning
 from tests.support.replay import Received, ReplayServer
-from tests.support.scenarios import base_url_for, expected_decoding, messages_for, model_id_for, params_for
+from tests.support.scenarios import (
+    base_url_for,
+    expected_decoding,
+    messages_for,
+    model_id_for,
+    params_for,
+    run_scenario,
+)
 
 SCENARIOS = (
     "test_call",
@@ -36,31 +42,6 @@ def _client(fixture: dict[str, Any], server: ReplayServer) -> llm.Client:
     beta = fixture["exchanges"][0]["request"]["headers"].get("anthropic-beta")
     options: dict[str, Any] = {"betas": beta.split(",")} if beta else {}
     return llm.client("anthropic", base_url=base_url_for(fixture, server.url), api_key="test-key", **options)
-
-
-def _run(
-    fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]
-) -> llm.CallResponse | llm.AsyncCallResponse:
-    model_id = model_id_for(fixture)
-    params = params_for(fixture)
-    if mode == "async":
-
-        @llm.call(model_id, client=client, **params)
-        async def prompt_async() -> list[llm.Message]:
-            return messages
-
-        async def run() -> llm.AsyncCallResponse:
-            async with client:
-                return await prompt_async()
-
-        return asyncio.run(run())
-
-    @llm.call(model_id, client=client, **params)
-    def prompt() -> list[llm.Message]:
-        return messages
-
-    with client:
-        return prompt()
 
 
 def _assert_sent_as_recorded(sent: Received, recorded: dict[str, Any]) -> None:
@@ -84,7 +65,7 @@ def test_recorded_call_sends_the_recorded_request_and_decodes_the_reply(
     messages = messages_for(fixture, tmp_path)
 
     with replay_server.replaying([exchange["response"]]) as session:
-        response = _run(fixture, Path(path).stem, _client(fixture, replay_server), messages)
+        response = run_scenario(fixture, Path(path).stem, _client(fixture, replay_server), messages)
 
     [sent] = session.requests
     _assert_sent_as_recorded(sent, exchange["request"])
@@ -113,7 +94,7 @@ def test_recorded_failure_raises_the_typed_error_with_anthropics_message(
     expected: type[llm.APIError] = getattr(llm, fixture["scenario"]["expected"]["raises"])
 
     with replay_server.replaying([exchange["response"]]) as session, pytest.raises(expected) as raised:
-        _run(fixture, Path(path).stem, _client(fixture, replay_server), messages)
+        run_scenario(fixture, Path(path).stem, _client(fixture, replay_server), messages)
 
     [sent] = session.requests
     _assert_sent_as_recorded(sent, exchange["request"])

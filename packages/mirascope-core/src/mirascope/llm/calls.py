@@ -9,7 +9,7 @@ from typing import Any, Generic, ParamSpec, Protocol, TypeAlias, TypedDict, Unpa
 
 from .clients import Client
 from .messages import Message
-from .models import Model, check_params
+from .models import Model
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
 
@@ -143,7 +143,6 @@ def call(
         **params: Common call parameters (`temperature`, `max_tokens`, `top_p`, `top_k`,
             `seed`, `stop`, `thinking`).
     """
-    check_params(params)
     bound = Model(model, client=client, provider_params=provider_params, **params)
 
     def decorate(fn: Callable[P, Any]) -> Call[P] | AsyncCall[P]:
