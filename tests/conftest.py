@@ -17,6 +17,17 @@ def replay_server() -> Iterator[ReplayServer]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_default_clients() -> Iterator[None]:
+    """Default clients read keys and base URLs from the environment once; each test gets new ones."""
+    yield
+    from mirascope.llm import clients
+
+    for client in clients._defaults.values():  # pyright: ignore[reportPrivateUsage]
+        client.close()
+    clients._defaults.clear()  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.fixture(autouse=True)
 def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach a real provider with a real key from the developer's environment."""
     for var in (

@@ -61,7 +61,7 @@ class Model:
     Build one with `llm.model("provider:model", **params)`.
     """
 
-    __slots__ = ("client", "id", "name", "params", "provider_name", "provider_params")
+    __slots__ = ("_resolved", "client", "id", "name", "params", "provider_name", "provider_params")
 
     def __init__(
         self,
@@ -81,16 +81,20 @@ class Model:
         """Provider-specific parameters, passed through unchanged."""
         self.client = client
         """The client to call with; `None` uses the provider's default client."""
+        # The provider and client, found on the first call and kept while the registry is unchanged.
+        self._resolved: tuple[int, Provider, Client] | None = None
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"llm.model({self.id!r}{params})"
 
-    def _request(self, content: str | Sequence[Message]) -> tuple[Provider, Client, Request]:
-        from .providers import Request
-        from .providers._registry import get_provider
+    def _resolve(self) -> tuple[Provider, Client]:
+        from .providers import _registry
 
-        provider = get_provider(self.provider_name)
+        resolved = self._resolved
+        if resolved is not None and resolved[0] == _registry.generation:
+            return resolved[1], resolved[2]
+        provider = _registry.get_provider(self.provider_name)
         client = self.client
         if client is None:
             client = default_client(provider)
@@ -99,6 +103,13 @@ class Model:
                 f"A client for {client.provider.name!r} cannot call {self.id!r}; "
                 f"make one with llm.client({provider.name!r}, ...)."
             )
+        self._resolved = (_registry.generation, provider, client)
+        return provider, client
+
+    def _request(self, content: str | Sequence[Message]) -> tuple[Provider, Client, Request]:
+        from .providers import Request
+
+        provider, client = self._resolve()
         messages = (user(content),) if isinstance(content, str) else tuple(content)
         request = Request(
             model_id=self.id,

@@ -31,16 +31,22 @@ _EXTRAS = {
 
 _registered: dict[str, Provider] = {}
 _loaded: dict[str, Provider] = {}
+generation = 0
+"""Bumped by `register`/`unregister`, so that models drop the provider they resolved before."""
 
 
 def register(name: str, provider: Provider) -> None:
     """Make `provider` answer to `name:` in this process, ahead of any entry point."""
+    global generation
     _registered[name] = provider
+    generation += 1
 
 
 def unregister(name: str) -> None:
     """Undo `register`; entry points answer again."""
+    global generation
     _registered.pop(name, None)
+    generation += 1
 
 
 def get_provider(name: str) -> Provider:
