@@ -89,12 +89,12 @@ class Model:
         return f"llm.model({self.id!r}{params})"
 
     def _resolve(self) -> tuple[Provider, Client]:
-        from .providers import _registry
+        from .providers._registry import generation, get_provider
 
         resolved = self._resolved
-        if resolved is not None and resolved[0] == _registry.generation:
+        if resolved is not None and resolved[0] == generation():
             return resolved[1], resolved[2]
-        provider = _registry.get_provider(self.provider_name)
+        provider = get_provider(self.provider_name)
         client = self.client
         if client is None:
             client = default_client(provider)
@@ -103,7 +103,7 @@ class Model:
                 f"A client for {client.provider.name!r} cannot call {self.id!r}; "
                 f"make one with llm.client({provider.name!r}, ...)."
             )
-        self._resolved = (_registry.generation, provider, client)
+        self._resolved = (generation(), provider, client)
         return provider, client
 
     def _request(self, content: str | Sequence[Message]) -> tuple[Provider, Client, Request]:

@@ -31,22 +31,26 @@ _EXTRAS = {
 
 _registered: dict[str, Provider] = {}
 _loaded: dict[str, Provider] = {}
-generation = 0
-"""Bumped by `register`/`unregister`, so that models drop the provider they resolved before."""
+_generation = 0
+
+
+def generation() -> int:
+    """A number `register`/`unregister` change, so that models drop the provider they resolved."""
+    return _generation
 
 
 def register(name: str, provider: Provider) -> None:
     """Make `provider` answer to `name:` in this process, ahead of any entry point."""
-    global generation
+    global _generation
     _registered[name] = provider
-    generation += 1
+    _generation += 1
 
 
 def unregister(name: str) -> None:
     """Undo `register`; entry points answer again."""
-    global generation
+    global _generation
     _registered.pop(name, None)
-    generation += 1
+    _generation += 1
 
 
 def get_provider(name: str) -> Provider:
