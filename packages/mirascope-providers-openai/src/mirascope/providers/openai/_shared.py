@@ -35,6 +35,17 @@ def refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedE
     )
 
 
+def refuse_part(request: Request, part: llm.ContentPart) -> llm.FeatureNotSupportedError:
+    """The error for a user-message part neither OpenAI API takes."""
+    if isinstance(part, llm.Video):
+        return refuse(request, "Video", "OpenAI models take no video input")
+    if isinstance(part, llm.CacheControl):
+        return refuse(
+            request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself"
+        )
+    return refuse(request, type(part).__name__, "it cannot appear in a user message")
+
+
 def document_text(part: llm.Document) -> str:
     """A text document's content, sent as text where the API takes only PDF files."""
     return part.to_bytes().decode("utf-8", errors="replace")

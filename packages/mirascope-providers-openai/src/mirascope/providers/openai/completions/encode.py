@@ -12,6 +12,7 @@ from .._shared import (
     document_text,
     reasoning_effort,
     refuse,
+    refuse_part,
     sampling_params,
     tool_arguments,
 )
@@ -57,15 +58,7 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
                 },
             }
         return {"type": "text", "text": document_text(part)}
-    if isinstance(part, llm.Video):
-        raise refuse(request, "Video", "OpenAI models take no video input")
-    if isinstance(part, llm.CacheControl):
-        raise refuse(
-            request,
-            "CacheControl",
-            "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself",
-        )
-    raise refuse(request, type(part).__name__, "it cannot appear in a user message")
+    raise refuse_part(request, part)
 
 
 def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:

@@ -13,6 +13,7 @@ from .._shared import (
     objs,
     reasoning_effort,
     refuse,
+    refuse_part,
     sampling_params,
     tool_arguments,
 )
@@ -40,15 +41,7 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
             "Audio",
             "the Responses API takes no audio input; use 'openai-completions:gpt-audio'",
         )
-    if isinstance(part, llm.Video):
-        raise refuse(request, "Video", "OpenAI models take no video input")
-    if isinstance(part, llm.CacheControl):
-        raise refuse(
-            request,
-            "CacheControl",
-            "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself",
-        )
-    raise refuse(request, type(part).__name__, "it cannot appear in a user message")
+    raise refuse_part(request, part)
 
 
 def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
