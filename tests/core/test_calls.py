@@ -105,6 +105,28 @@ def test_a_dynamic_config_can_switch_the_model(replay_server: ReplayServer, monk
     assert response.model == "openai-completions:gpt-4o"
 
 
+def test_a_dynamic_config_keeps_the_client_while_the_provider_stays(
+    client: llm.Client, replay_server: ReplayServer
+) -> None:
+    @llm.call("openai-completions:gpt-4o-mini", client=client)
+    def ask(question: str) -> llm.DynamicConfig:
+        return {"messages": question, "model": "openai-completions:gpt-4o"}
+
+    with replay_server.replaying([reply()]) as session:
+        response = ask("What?")
+
+    assert session.requests[0].headers["authorization"] == "Bearer sk-test"
+    assert response.client is client
+
+
+def test_responses_do_not_share_their_metadata(client: llm.Client, replay_server: ReplayServer) -> None:
+    model = llm.model("openai-completions:gpt-4o-mini", client=client)
+    with replay_server.replaying([reply(), reply()]):
+        first, second = model.call("a"), model.call("b")
+    assert first.metadata == second.metadata == {}
+    assert first.metadata is not second.metadata
+
+
 def test_an_async_prompt_function_gives_an_async_call_and_resume(
     client: llm.Client, replay_server: ReplayServer
 ) -> None:

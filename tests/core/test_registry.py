@@ -20,6 +20,7 @@ class EchoProvider:
     name = "acme"
     family = "acme"
     api_key_env = "ACME_API_KEY"
+    api_key_env_fallbacks = ()
     api_key_required = False
 
     def __init__(self, base: str, suffix: str = "") -> None:

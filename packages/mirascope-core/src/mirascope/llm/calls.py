@@ -56,7 +56,9 @@ def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepare
         model_id = config.get("model")
         if overrides or model_id:
             params: CallParams = {**base.params, **(overrides or {})}
-            client = base.client if model_id is None else None
+            # A client serves one provider: keep it while the model stays on that provider.
+            same_provider = model_id is None or model_id.partition(":")[0] == base.provider_name
+            client = base.client if same_provider else None
             model = Model(model_id or base.id, client=client, provider_params=base.provider_params, **params)
         messages = config.get("messages")
         if messages is None:

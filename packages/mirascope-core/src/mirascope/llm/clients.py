@@ -86,9 +86,10 @@ class Client:
         env_var = self.provider.api_key_env
         if env_var is None:
             return None
-        key = os.environ.get(env_var)
-        if key:
-            return key
+        for name in (env_var, *self.provider.api_key_env_fallbacks):
+            key = os.environ.get(name)
+            if key:
+                return key
         if self.provider.api_key_required:
             raise MissingAPIKeyError(provider=self.provider.name, env_var=env_var)
         return None

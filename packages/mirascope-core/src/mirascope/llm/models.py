@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["Model", "model"]
 
 _R = TypeVar("_R", bound=_ResponseData)
-_NO_METADATA: Mapping[str, object] = {}
 
 _PARAM_NAMES = frozenset(CallParams.__annotations__)
 
@@ -151,11 +150,11 @@ class Model:
             FeatureNotSupportedError: A parameter or part the model cannot take.
             APIError: The provider failed the call (see its subclasses).
         """
-        return self._call(content, _NO_METADATA)
+        return self._call(content, {})
 
     async def call_async(self, content: str | Sequence[Message]) -> AsyncCallResponse:
         """The async form of `call`."""
-        return await self._call_async(content, _NO_METADATA)
+        return await self._call_async(content, {})
 
     def _call(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> CallResponse:
         from .providers.http import post_json

@@ -106,6 +106,11 @@ class Provider(Protocol):
         ...
 
     @property
+    def api_key_env_fallbacks(self) -> tuple[str, ...]:
+        """Other variables read, in order, when `api_key_env` is unset (e.g. `GEMINI_API_KEY`)."""
+        ...
+
+    @property
     def api_key_required(self) -> bool:
         """Whether a call without a key must fail with `llm.MissingAPIKeyError`."""
         ...

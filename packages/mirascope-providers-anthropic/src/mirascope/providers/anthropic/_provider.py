@@ -41,6 +41,7 @@ class AnthropicProvider:
     name = "anthropic"
     family = "anthropic"
     api_key_env = "ANTHROPIC_API_KEY"
+    api_key_env_fallbacks = ()
     api_key_required = True
 
     def __repr__(self) -> str:

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mirascope.llm import MissingAPIKeyError
 from mirascope.llm.providers import Decoded, HTTPRequest, Request
 
 from . import vertex
@@ -40,9 +39,8 @@ class GoogleProvider:
     name = "google"
     family = "google"
     api_key_env = "GOOGLE_API_KEY"
-    # Core reads only `api_key_env` and would raise before GEMINI_API_KEY is tried, so the
-    # missing-key error is raised by `headers` instead, once both variables were read.
-    api_key_required = False
+    api_key_env_fallbacks = ("GEMINI_API_KEY",)
+    api_key_required = True
 
     def __repr__(self) -> str:
         return "<mirascope provider 'google'>"
@@ -78,19 +76,10 @@ class GoogleProvider:
             )
 
     def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
-        """`x-goog-api-key` for the Gemini API; `Authorization: Bearer` on Vertex AI.
-
-        Raises:
-            MissingAPIKeyError: No key given and neither environment variable set.
-        """
+        """`x-goog-api-key` for the Gemini API; `Authorization: Bearer` on Vertex AI."""
         if options.get("vertexai"):
-            if not api_key:
-                raise MissingAPIKeyError(provider=self.name, env_var=self.api_key_env)
             return {"content-type": _JSON, "authorization": f"Bearer {api_key}"}
-        key = api_key or os.environ.get("GEMINI_API_KEY")
-        if not key:
-            raise MissingAPIKeyError(provider=self.name, env_var=self.api_key_env)
-        return {"content-type": _JSON, "x-goog-api-key": key}
+        return {"content-type": _JSON, "x-goog-api-key": api_key or ""}
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `generateContent` URL and JSON body for a request."""

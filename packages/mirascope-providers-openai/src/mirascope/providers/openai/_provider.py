@@ -33,6 +33,7 @@ class _OpenAIProtocol:
         self.family = service.name
         self.api_key_env = service.api_key_env
         self.api_key_required = service.api_key_required
+        self.api_key_env_fallbacks: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<mirascope provider {self.name!r}>"

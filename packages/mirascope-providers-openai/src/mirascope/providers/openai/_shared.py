@@ -8,7 +8,7 @@ from typing import Any, cast
 from mirascope import llm
 from mirascope.llm.providers import Request, warn_ignored
 
-from .capabilities import EFFORTS, effort_for_budget, is_reasoning_model
+from .capabilities import effort_for_budget, is_reasoning_model
 
 
 def obj(value: object) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def reasoning_effort(request: Request, *, reasoning: bool) -> str | None:
             f"thinking={level!r}",
             "it is not a reasoning model; use an o-series or gpt-5 model",
         )
-    return EFFORTS[level]
+    return level  # low, medium and high are OpenAI's own effort names
 
 
 def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> bool:

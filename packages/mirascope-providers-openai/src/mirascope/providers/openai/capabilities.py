@@ -22,9 +22,6 @@ def takes_audio_input(model: str) -> bool:
 AUDIO_FORMATS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/wav": "wav", "audio/x-wav": "wav"}
 """Media types Chat Completions audio input takes, and the `format` it names them by."""
 
-EFFORTS = {"low": "low", "medium": "medium", "high": "high"}
-"""`thinking=` levels as OpenAI reasoning efforts."""
-
 
 def effort_for_budget(budget: int) -> str:
     """The reasoning effort nearest to a token budget."""
