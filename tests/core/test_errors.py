@@ -29,7 +29,17 @@ def test_an_unknown_provider_suggests_the_nearest_name() -> None:
     assert raised.value.provider == "opnai"
 
 
-def test_a_known_provider_that_is_not_installed_names_the_extra() -> None:
+def test_a_known_provider_that_is_not_installed_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    installed = importlib.metadata.entry_points
+
+    def without_local(**selection: Any) -> Any:
+        found = installed(**selection)
+        return [ep for ep in found if ep.name != "local"] if selection.get("name") == "local" else found
+
+    # As if mirascope-providers-local were not installed.
+    monkeypatch.setattr(importlib.metadata, "entry_points", without_local)
     with pytest.raises(llm.ProviderNotFoundError, match=r'pip install "mirascope\[local\]"'):
         llm.model("local:smollm2").call("Hi")
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from mirascope import llm
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, register, unregister
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, register, unregister
 from mirascope.llm.providers.http import error_from_response
 
 from tests.support.replay import ReplayServer
@@ -45,6 +45,9 @@ class EchoProvider:
         text = body["text"] + self.suffix
         message = llm.Message(role="assistant", content=(llm.Text(text),), model=request.model_id, raw=body)
         return Decoded(message=message, finish_reason="stop")
+
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        raise NotImplementedError("the echo provider does not stream")
 
     def error(self, request: Request, response: httpx.Response) -> llm.APIError:
         return error_from_response(self, response)

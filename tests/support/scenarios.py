@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from mirascope import llm
@@ -220,7 +220,7 @@ def run_scenario(
     The client is closed afterwards, inside the event loop for async calls.
     """
     model_id = model_id_for(fixture)
-    params = params_for(fixture)
+    params = cast(llm.CallParams, params_for(fixture))
     if mode == "async":
 
         @llm.call(model_id, client=client, **params)

@@ -43,15 +43,19 @@ from .exceptions import (
     TimeoutError,
     ToolError,
 )
+from .formatting import Format, FormatMode
 from .messages import Message
 from .models import Model, model
 from .params import CallParams, Thinking, ThinkingLevel
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
+from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
+from .tools import Tool, tool
 
 __all__ = [
     "APIError",
     "AsyncCall",
     "AsyncCallResponse",
+    "AsyncStream",
     "Audio",
     "AuthenticationError",
     "BadRequestError",
@@ -59,6 +63,7 @@ __all__ = [
     "Call",
     "CallParams",
     "CallResponse",
+    "Chunk",
     "Client",
     "ConnectionError",
     "ContentPart",
@@ -67,6 +72,8 @@ __all__ = [
     "Error",
     "FeatureNotSupportedError",
     "FinishReason",
+    "Format",
+    "FormatMode",
     "Image",
     "Message",
     "MissingAPIKeyError",
@@ -78,12 +85,15 @@ __all__ = [
     "ProviderNotFoundError",
     "RateLimitError",
     "ServerError",
+    "Stream",
     "Text",
     "Thinking",
     "ThinkingLevel",
     "Thought",
     "TimeoutError",
+    "Tool",
     "ToolCall",
+    "ToolCallDelta",
     "ToolError",
     "ToolOutput",
     "Usage",
@@ -92,6 +102,7 @@ __all__ = [
     "client",
     "messages",
     "model",
+    "tool",
 ]
 
 

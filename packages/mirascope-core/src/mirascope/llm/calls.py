@@ -5,17 +5,26 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Generic, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
+from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
 
+from ._typevars import TypeVar
 from .clients import Client
+from .formatting import Format
 from .messages import Message
 from .models import Model
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
+from .streams import AsyncStream, Stream
+from .tools import Tool
 
 __all__ = ["AsyncCall", "Call", "DynamicConfig", "Prompt", "call"]
 
 P = ParamSpec("P")
+U = TypeVar("U")
+R = TypeVar("R", default=CallResponse[str])
+"""What calling a `Call` returns: a response, or a stream."""
+AR = TypeVar("AR", default=AsyncCallResponse[str])
+"""What awaiting an `AsyncCall` returns."""
 
 
 class DynamicConfig(TypedDict, total=False):
@@ -29,6 +38,8 @@ class DynamicConfig(TypedDict, total=False):
     """A different model id for this call."""
     metadata: Mapping[str, object]
     """Anything to keep with the response (`response.metadata`)."""
+    tools: Sequence[Tool[..., Any]]
+    """Tools for this call, in place of the decorator's."""
 
 
 Prompt: TypeAlias = str | Sequence[Message] | DynamicConfig
@@ -40,13 +51,13 @@ class _Prepared:
 
     __slots__ = ("messages", "metadata", "model")
 
-    def __init__(self, model: Model, messages: str | Sequence[Message], metadata: Mapping[str, object]) -> None:
+    def __init__(self, model: Model[Any], messages: str | Sequence[Message], metadata: Mapping[str, object]) -> None:
         self.model = model
         self.messages = messages
         self.metadata = metadata
 
 
-def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepared:
+def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Prepared:
     if isinstance(prompt, str):
         return _Prepared(base, prompt, {})
     if isinstance(prompt, dict):
@@ -54,12 +65,20 @@ def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepare
         model = base
         overrides = config.get("call_params")
         model_id = config.get("model")
-        if overrides or model_id:
+        tools = config.get("tools")
+        if overrides or model_id or tools is not None:
             params: CallParams = {**base.params, **(overrides or {})}
             # A client serves one provider: keep it while the model stays on that provider.
             same_provider = model_id is None or model_id.partition(":")[0] == base.provider_name
             client = base.client if same_provider else None
-            model = Model(model_id or base.id, client=client, provider_params=base.provider_params, **params)
+            model = Model(
+                model_id or base.id,
+                client=client,
+                provider_params=base.provider_params,
+                tools=base.tools if tools is None else tools,
+                response_model=base.format,
+                **params,
+            )
         messages = config.get("messages")
         if messages is None:
             raise TypeError(f"{fn.__qualname__} returned a DynamicConfig without 'messages'.")
@@ -74,60 +93,115 @@ def _prepare(base: Model, prompt: object, fn: Callable[..., object]) -> _Prepare
     )
 
 
-class Call(Generic[P]):
+class Call(Generic[P, R]):
     """A prompt function bound to a model: calling it calls the model."""
 
     __name__: str
     __qualname__: str
 
-    def __init__(self, fn: Callable[P, Prompt], model: Model) -> None:
+    def __init__(self, fn: Callable[P, Prompt], model: Model[Any], *, stream: bool = False) -> None:
         self.fn = fn
         """The prompt function."""
         self.model = model
         """The model and parameters it calls."""
+        self.stream = stream
+        """Whether calling it returns an `llm.Stream` rather than a response."""
         functools.update_wrapper(self, fn)
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> CallResponse:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
-        return prepared.model._call(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage]
+        if self.stream:
+            return prepared.model._stream(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+        return prepared.model._call(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
 
 
-class AsyncCall(Generic[P]):
+class AsyncCall(Generic[P, AR]):
     """An async prompt function bound to a model: awaiting it calls the model."""
 
     __name__: str
     __qualname__: str
 
-    def __init__(self, fn: Callable[P, Awaitable[Prompt]], model: Model) -> None:
+    def __init__(self, fn: Callable[P, Awaitable[Prompt]], model: Model[Any], *, stream: bool = False) -> None:
         self.fn = fn
         """The prompt function."""
         self.model = model
         """The model and parameters it calls."""
+        self.stream = stream
+        """Whether awaiting it gives an `llm.AsyncStream` rather than a response."""
         functools.update_wrapper(self, fn)
 
-    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AsyncCallResponse:
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AR:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
-        return await prepared.model._call_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage]
+        if self.stream:
+            return await prepared.model._stream_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+        return await prepared.model._call_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
 
 
-class CallDecorator(Protocol):
+class CallDecorator(Protocol[R, AR]):
     """What `llm.call(...)` returns: apply it to a prompt function."""
 
     @overload
-    def __call__(self, fn: Callable[P, Coroutine[Any, Any, Prompt]]) -> AsyncCall[P]: ...
+    def __call__(self, fn: Callable[P, Coroutine[Any, Any, Prompt]]) -> AsyncCall[P, AR]: ...
     @overload
-    def __call__(self, fn: Callable[P, Prompt]) -> Call[P]: ...
+    def __call__(self, fn: Callable[P, Prompt]) -> Call[P, R]: ...
 
 
+@overload
 def call(
     model: str,
     *,
+    stream: Literal[False] = False,
+    response_model: None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],
-) -> CallDecorator:
+) -> CallDecorator[CallResponse[str], AsyncCallResponse[str]]: ...
+@overload
+def call(
+    model: str,
+    *,
+    stream: Literal[False] = False,
+    response_model: type[U] | Format[U],
+    tools: Sequence[Tool[..., Any]] | None = None,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    **params: Unpack[CallParams],
+) -> CallDecorator[CallResponse[U], AsyncCallResponse[U]]: ...
+@overload
+def call(
+    model: str,
+    *,
+    stream: Literal[True],
+    response_model: None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    **params: Unpack[CallParams],
+) -> CallDecorator[Stream[str], AsyncStream[str]]: ...
+@overload
+def call(
+    model: str,
+    *,
+    stream: Literal[True],
+    response_model: type[U] | Format[U],
+    tools: Sequence[Tool[..., Any]] | None = None,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    **params: Unpack[CallParams],
+) -> CallDecorator[Stream[U], AsyncStream[U]]: ...
+def call(
+    model: str,
+    *,
+    stream: bool = False,
+    response_model: type[Any] | Format[Any] | None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    **params: Unpack[CallParams],
+) -> CallDecorator[Any, Any]:
     """Make a prompt function call `model`.
 
     ```python
@@ -140,16 +214,22 @@ def call(
 
     Args:
         model: The model id, `provider:model`.
+        stream: Return an `llm.Stream` of chunks instead of a finished response.
+        response_model: The type to parse the reply into with `response.parse()`: a dataclass,
+            attrs class, `TypedDict`, `NamedTuple`, primitive, `list`, `Literal` or `Enum`.
+        tools: Tools the model may call (`@llm.tool` functions).
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
         **params: Common call parameters (`temperature`, `max_tokens`, `top_p`, `top_k`,
             `seed`, `stop`, `thinking`).
     """
-    bound = Model(model, client=client, provider_params=provider_params, **params)
+    bound: Model[Any] = Model(
+        model, client=client, provider_params=provider_params, tools=tools, response_model=response_model, **params
+    )
 
-    def decorate(fn: Callable[P, Any]) -> Call[P] | AsyncCall[P]:
+    def decorate(fn: Callable[P, Any]) -> Call[P, Any] | AsyncCall[P, Any]:
         if inspect.iscoroutinefunction(fn):
-            return AsyncCall(fn, bound)
-        return Call(fn, bound)
+            return AsyncCall(fn, bound, stream=stream)
+        return Call(fn, bound, stream=stream)
 
     return decorate  # pyright: ignore[reportReturnType]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 from .exceptions import MissingAPIKeyError
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from .providers import Provider
+    from .providers import InProcessProvider, Provider
 
 __all__ = ["Client", "client"]
 
@@ -34,6 +34,7 @@ class Client:
         "_async_http",
         "_headers",
         "_sync_http",
+        "_transports",
         "_user_async_http",
         "_user_sync_http",
         "api_key",
@@ -75,6 +76,7 @@ class Client:
             weakref.WeakKeyDictionary()
         )
         self._headers: dict[str, str] | None = None
+        self._transports: tuple[httpx.BaseTransport, httpx.AsyncBaseTransport] | None = None
 
     def __repr__(self) -> str:
         return f"llm.client({self.provider.name!r}, base_url={self.base_url!r})"
@@ -114,7 +116,9 @@ class Client:
         if self._sync_http is None:
             import httpx
 
-            self._sync_http = httpx.Client(timeout=_timeout(self.timeout), headers=self.request_headers())
+            self._sync_http = httpx.Client(
+                timeout=_timeout(self.timeout), headers=self.request_headers(), transport=self._transport(0)
+            )
         return self._sync_http, None
 
     def async_http(self) -> tuple[httpx.AsyncClient, dict[str, str] | None]:
@@ -132,15 +136,33 @@ class Client:
         if http is None:
             import httpx
 
-            http = httpx.AsyncClient(timeout=_timeout(self.timeout), headers=self.request_headers())
+            http = httpx.AsyncClient(
+                timeout=_timeout(self.timeout), headers=self.request_headers(), transport=self._transport(1)
+            )
             self._async_http[loop] = http
         return http, None
 
+    @overload
+    def _transport(self, which: Literal[0]) -> httpx.BaseTransport | None: ...
+    @overload
+    def _transport(self, which: Literal[1]) -> httpx.AsyncBaseTransport | None: ...
+    def _transport(self, which: Literal[0, 1]) -> httpx.BaseTransport | httpx.AsyncBaseTransport | None:
+        # In-process providers (local models) answer through their own transports.
+        make = getattr(self.provider, "transports", None)
+        if make is None:
+            return None
+        if self._transports is None:
+            self._transports = cast("InProcessProvider", self.provider).transports(self)
+        return self._transports[which]
+
     def close(self) -> None:
-        """Close the connections this client opened (not ones it was given)."""
+        """Close the connections this client opened (not ones it was given), and its local models."""
         if self._sync_http is not None:
             self._sync_http.close()
             self._sync_http = None
+        if self._transports is not None:
+            self._transports[0].close()
+            self._transports = None
 
     async def aclose(self) -> None:
         """Close the connections this client opened (not ones it was given).

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "APIError",
@@ -59,7 +60,11 @@ class APIError(Error):
         body: The decoded error body (JSON), its text, or `None`.
         headers: The response headers, names lowercased.
         retry_after: Seconds the provider asked us to wait, from `Retry-After`.
+        partial_response: For a stream that failed part-way, the response assembled from
+            what arrived before the failure; otherwise `None`.
     """
+
+    partial_response: Any
 
     def __init__(
         self,
@@ -78,6 +83,7 @@ class APIError(Error):
         self.body = body
         self.headers: dict[str, str] = dict(headers or {})
         self.retry_after = retry_after
+        self.partial_response = None
         status = f" {status_code}" if status_code is not None else ""
         text = f"{provider}{status}: {message}"
         if hint:

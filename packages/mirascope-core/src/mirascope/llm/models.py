@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
 
+from ._typevars import T
 from .clients import Client, default_client
 from .exceptions import ProviderNotFoundError
+from .formatting import Format, format_for
 from .messages import Message, user
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
 
 if TYPE_CHECKING:
     from .providers import Decoded, Provider, Request
+    from .streams import AsyncStream, Stream
+    from .tools import Tool
 
 __all__ = ["Model", "model"]
 
-_R = TypeVar("_R", bound=_ResponseData)
+_R = TypeVar("_R", bound=_ResponseData[Any])
+_U = TypeVar("_U")
 
 _PARAM_NAMES = frozenset(CallParams.__annotations__)
 
@@ -54,13 +59,13 @@ def check_params(params: Mapping[str, object]) -> None:
         )
 
 
-class Model:
+class Model(Generic[T]):
     """A model and the parameters to call it with.
 
     Build one with `llm.model("provider:model", **params)`.
     """
 
-    __slots__ = ("_resolved", "client", "id", "name", "params", "provider_name", "provider_params")
+    __slots__ = ("_resolved", "client", "format", "id", "name", "params", "provider_name", "provider_params", "tools")
 
     def __init__(
         self,
@@ -68,6 +73,8 @@ class Model:
         *,
         client: Client | None = None,
         provider_params: Mapping[str, object] | None = None,
+        tools: Sequence[Tool[..., Any]] | None = None,
+        response_model: type[T] | Format[T] | None = None,
         **params: Unpack[CallParams],
     ) -> None:
         check_params(params)
@@ -80,6 +87,10 @@ class Model:
         """Provider-specific parameters, passed through unchanged."""
         self.client = client
         """The client to call with; `None` uses the provider's default client."""
+        self.tools: tuple[Tool[..., Any], ...] = tuple(tools or ())
+        """Tools the model may call."""
+        self.format: Format[T] | None = None if response_model is None else format_for(response_model)
+        """The structured output asked for, from `response_model`."""
         # The provider and client, found on the first call and kept while the registry is unchanged.
         self._resolved: tuple[int, Provider, Client] | None = None
 
@@ -105,7 +116,7 @@ class Model:
         self._resolved = (generation(), provider, client)
         return provider, client
 
-    def _request(self, content: str | Sequence[Message]) -> tuple[Provider, Client, Request]:
+    def _request(self, content: str | Sequence[Message], stream: bool = False) -> tuple[Provider, Client, Request]:
         from .providers import Request
 
         provider, client = self._resolve()
@@ -116,6 +127,9 @@ class Model:
             messages=messages,
             params=self.params,
             provider_params=self.provider_params,
+            tools=self.tools,
+            format=self.format,
+            stream=stream,
         )
         return provider, client, request
 
@@ -140,9 +154,11 @@ class Model:
             provider_params=self.provider_params,
             metadata=metadata,
             client=client,
+            tools=self.tools,
+            format=self.format,
         )
 
-    def call(self, content: str | Sequence[Message]) -> CallResponse:
+    def call(self, content: str | Sequence[Message]) -> CallResponse[T]:
         """Call the model with a user message (`str`) or a whole conversation.
 
         Raises:
@@ -152,42 +168,101 @@ class Model:
         """
         return self._call(content, {})
 
-    async def call_async(self, content: str | Sequence[Message]) -> AsyncCallResponse:
+    async def call_async(self, content: str | Sequence[Message]) -> AsyncCallResponse[T]:
         """The async form of `call`."""
         return await self._call_async(content, {})
 
-    def _call(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> CallResponse:
+    def stream(self, content: str | Sequence[Message]) -> Stream[T]:
+        """Call the model and read its reply as it is written: iterate the `llm.Stream`.
+
+        The request is sent, and its errors raised, here; the chunks follow as they arrive.
+        """
+        return self._stream(content, {})
+
+    async def stream_async(self, content: str | Sequence[Message]) -> AsyncStream[T]:
+        """The async form of `stream`: `async for chunk in await model.stream_async(...)`."""
+        return await self._stream_async(content, {})
+
+    def _stream(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> Stream[T]:
+        from .providers.http import open_stream
+        from .streams import Stream
+
+        provider, client, request = self._request(content, stream=True)
+        http_request = provider.prepare(request, client)
+        http = open_stream(provider, client, request, http_request)
+        return Stream(self, provider, client, request, http, metadata)
+
+    async def _stream_async(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> AsyncStream[T]:
+        from .providers.http import open_stream_async
+        from .streams import AsyncStream
+
+        provider, client, request = self._request(content, stream=True)
+        http_request = provider.prepare(request, client)
+        http = await open_stream_async(provider, client, request, http_request)
+        return AsyncStream(self, provider, client, request, http, metadata)
+
+    def _call(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> CallResponse[T]:
         from .providers.http import post_json
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
         body = post_json(provider, client, request, http_request)
         decoded = provider.decode(request, body)
-        return self._respond(CallResponse, request, decoded, body, client, metadata)
+        return self._respond(cast("type[CallResponse[T]]", CallResponse), request, decoded, body, client, metadata)
 
-    async def _call_async(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> AsyncCallResponse:
+    async def _call_async(
+        self, content: str | Sequence[Message], metadata: Mapping[str, object]
+    ) -> AsyncCallResponse[T]:
         from .providers.http import post_json_async
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
         body = await post_json_async(provider, client, request, http_request)
         decoded = provider.decode(request, body)
-        return self._respond(AsyncCallResponse, request, decoded, body, client, metadata)
+        return self._respond(
+            cast("type[AsyncCallResponse[T]]", AsyncCallResponse), request, decoded, body, client, metadata
+        )
 
 
+@overload
 def model(
     id: str,
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
+    response_model: None = None,
     **params: Unpack[CallParams],
-) -> Model:
+) -> Model[str]: ...
+@overload
+def model(
+    id: str,
+    *,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
+    response_model: type[_U] | Format[_U],
+    **params: Unpack[CallParams],
+) -> Model[_U]: ...
+def model(
+    id: str,
+    *,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[Tool[..., Any]] | None = None,
+    response_model: type[Any] | Format[Any] | None = None,
+    **params: Unpack[CallParams],
+) -> Model[Any]:
     """A model to call directly: `llm.model("anthropic:claude-sonnet-4-5").call("Hi")`.
 
     Args:
         id: The model id, `provider:model`.
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
+        tools: Tools the model may call (`@llm.tool` functions).
+        response_model: The type to parse replies into (`response.parse()`).
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
     """
-    return Model(id, client=client, provider_params=provider_params, **params)
+    return Model(
+        id, client=client, provider_params=provider_params, tools=tools, response_model=response_model, **params
+    )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias
 
 from attrs import field, frozen
 
+from ._typevars import T
 from .clients import Client
 from .content import ContentPart, Image, Thought, ToolCall
+from .formatting import Format
 from .messages import Message, user
 from .params import CallParams
+from .tools import Tool
+
+if TYPE_CHECKING:
+    from .models import Model
 
 __all__ = ["AsyncCallResponse", "CallResponse", "FinishReason", "ResumeContent", "Usage"]
 
@@ -43,7 +49,7 @@ class Usage:
 
 
 @frozen(kw_only=True)
-class _ResponseData:
+class _ResponseData(Generic[T]):
     messages: tuple[Message, ...]
     """The whole conversation, the model's reply last: ready to continue."""
     model: str
@@ -68,6 +74,10 @@ class _ResponseData:
     """Metadata the prompt function returned in its `DynamicConfig`."""
     client: Client | None = field(default=None, eq=False, repr=False)
     """The client that made the call; `resume` uses it again. Not serialized."""
+    tools: Sequence[Tool[..., Any]] = field(default=(), eq=False, repr=False)
+    """The tools the call offered; `resume` offers them again. Not serialized."""
+    format: Format[T] | None = field(default=None, eq=False, repr=False)
+    """The structured output asked for; `parse` reads the reply into it. Not serialized."""
 
     @property
     def message(self) -> Message:
@@ -97,6 +107,34 @@ class _ResponseData:
 
     def __str__(self) -> str:
         return self.content
+
+    def parse(self) -> T:
+        """The reply as the call's `response_model` (its text, when the call has none).
+
+        Raises:
+            ParseError: The reply does not fit the response model; the error keeps the text.
+        """
+        if self.format is None:
+            return self.content  # pyright: ignore[reportReturnType]
+        for part in self.messages[-1].content:
+            # Structured output asked for as a forced tool call arrives as that call's arguments.
+            if isinstance(part, ToolCall) and part.name == self.format.name:
+                import json
+
+                return self.format.parse(json.dumps(part.args))
+        return self.format.parse(self.content)
+
+    def _model(self) -> Model[T]:
+        from .models import Model
+
+        return Model(
+            self.model,
+            client=self.client,
+            provider_params=self.provider_params,
+            tools=self.tools,
+            response_model=self.format,
+            **self.params,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """This response as plain JSON-ready data; `from_dict` restores it."""
@@ -132,32 +170,26 @@ class _ResponseData:
 
 
 @frozen(kw_only=True)
-class CallResponse(_ResponseData):
+class CallResponse(_ResponseData[T]):
     """The result of a call: the reply, the conversation so far, and how it went."""
 
-    def resume(self, content: ResumeContent) -> CallResponse:
+    def resume(self, content: ResumeContent) -> CallResponse[T]:
         """Send the conversation plus `content` to the same model; return the next response.
 
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        from .models import Model
-
-        model = Model(self.model, client=self.client, provider_params=self.provider_params, **self.params)
-        return model.call(self._next_messages(content))
+        return self._model()._call(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]
 
 
 @frozen(kw_only=True)
-class AsyncCallResponse(_ResponseData):
+class AsyncCallResponse(_ResponseData[T]):
     """The result of an async call; `resume` is awaited."""
 
-    async def resume(self, content: ResumeContent) -> AsyncCallResponse:
+    async def resume(self, content: ResumeContent) -> AsyncCallResponse[T]:
         """Send the conversation plus `content` to the same model; return the next response.
 
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        from .models import Model
-
-        model = Model(self.model, client=self.client, provider_params=self.provider_params, **self.params)
-        return await model.call_async(self._next_messages(content))
+        return await self._model()._call_async(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]

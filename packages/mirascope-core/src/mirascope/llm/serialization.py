@@ -23,7 +23,7 @@ T = TypeVar("T")
 @functools.cache
 def _converter() -> Converter:
     from cattrs import Converter
-    from cattrs.gen import make_dict_unstructure_fn, override
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
     from cattrs.strategies import configure_tagged_union
 
     from .responses import AsyncCallResponse, CallResponse
@@ -49,12 +49,17 @@ def _converter() -> Converter:
         str | list[str],
         lambda value, _: value if isinstance(value, str) else [str(v) for v in value],
     )
+    # The client, tools and response model are live Python objects: a restored response has none.
+    omit = override(omit=True)
     for response_type in (CallResponse, AsyncCallResponse):
         converter.register_unstructure_hook(
             response_type,
             make_dict_unstructure_fn(
-                response_type, converter, _cattrs_omit_if_default=True, client=override(omit=True)
+                response_type, converter, _cattrs_omit_if_default=True, client=omit, tools=omit, format=omit
             ),
+        )
+        converter.register_structure_hook(
+            response_type, make_dict_structure_fn(response_type, converter, client=omit, tools=omit, format=omit)
         )
     return converter
 

@@ -16,7 +16,7 @@ asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import field, frozen
@@ -31,12 +31,19 @@ if TYPE_CHECKING:
 
     from ..clients import Client
     from ..exceptions import APIError
+    from ..formatting import Format
+    from ..streams import Chunk
+    from ..tools import Tool
+    from .sse import ServerSentEvent
 
 __all__ = [
     "Decoded",
     "HTTPRequest",
+    "InProcessProvider",
     "Provider",
     "Request",
+    "StreamDecoder",
+    "refuse_unsupported",
     "register",
     "unregister",
     "warn_ignored",
@@ -57,6 +64,12 @@ class Request:
     """Common call parameters; the provider maps, refuses or drops each one."""
     provider_params: Mapping[str, object] = field(factory=dict[str, object])
     """Provider-specific parameters, merged into the body unchanged."""
+    tools: Sequence[Tool[..., Any]] = ()
+    """Tools the model may call: each has `name`, `description`, `parameters` (JSON schema), `strict`."""
+    format: Format[Any] | None = None
+    """The structured output asked for: its JSON `schema`, `name`, `strict` and `mode`."""
+    stream: bool = False
+    """Whether to ask for a stream of events (then `stream_decoder` reads the reply)."""
 
 
 @frozen(kw_only=True)
@@ -85,6 +98,26 @@ class Decoded:
     """The provider's response id."""
     provider_model: str | None = None
     """The model name the provider reported."""
+
+
+class StreamDecoder(Protocol):
+    """Reads one streamed reply, event by event, and assembles the whole of it at the end."""
+
+    @property
+    def raw(self) -> list[Any]:
+        """Every decoded event so far, in order: the streamed response's `raw`."""
+        ...
+
+    def event(self, event: ServerSentEvent) -> Sequence[Chunk]:
+        """The chunks one Server-Sent Event carries (often one, sometimes none).
+
+        Raises `llm.APIError` for an error event.
+        """
+        ...
+
+    def finish(self) -> Decoded:
+        """The reply assembled from every event so far; also called on a stream cut short."""
+        ...
 
 
 class Provider(Protocol):
@@ -135,8 +168,25 @@ class Provider(Protocol):
         """Decode a successful JSON reply."""
         ...
 
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        """A fresh decoder for one streamed reply to `request` (sent with `stream=True`)."""
+        ...
+
     def error(self, request: Request, response: httpx.Response) -> APIError:
         """Build the error for a failed reply (status >= 400)."""
+        ...
+
+
+class InProcessProvider(Provider, Protocol):
+    """A provider that answers in-process (a local model) rather than over the network.
+
+    It still speaks HTTP to core, through httpx transports it supplies: requests, streams,
+    errors and timeouts then take the one code path every provider takes, and the transport is
+    the only part that differs (as `httpx.WSGITransport` does for web apps).
+    """
+
+    def transports(self, client: Client) -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
+        """The transports a client's httpx clients send through; made once per client."""
         ...
 
 
@@ -151,3 +201,25 @@ def warn_ignored(model_id: str, param: str, reason: str) -> None:
     running with warnings as errors is not broken by a documented, harmless omission.
     """
     _logger.warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)
+
+
+def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: bool) -> None:
+    """Refuse, before anything is sent, a stream, tools or structured output a provider lacks.
+
+    Each flag says whether the provider supports that feature.
+    """
+    from ..exceptions import FeatureNotSupportedError
+
+    provider = request.model_id.partition(":")[0]
+    for wanted, supported, feature in (
+        (request.stream, stream, "streaming"),
+        (bool(request.tools), tools, "tools"),
+        (request.format is not None, format, "response_model"),
+    ):
+        if wanted and not supported:
+            raise FeatureNotSupportedError(
+                f"The {provider!r} provider does not support {feature} in this release; "
+                "'openai-completions:' and 'local:' models do.",
+                model=request.model_id,
+                feature=feature,
+            )

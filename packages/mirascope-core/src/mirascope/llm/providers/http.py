@@ -33,12 +33,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ErrorDetails",
     "ErrorSource",
+    "error_from_event",
     "error_from_response",
     "error_type_for_status",
+    "open_stream",
+    "open_stream_async",
     "parse_error_body",
     "post_json",
     "post_json_async",
     "retry_after_seconds",
+    "stream_transport_error",
 ]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -88,6 +92,64 @@ async def post_json_async(provider: Provider, client: Client, request: Request, 
     except httpx.HTTPError as exc:
         raise _transport_error(provider.name, client, exc) from exc
     return _decode(provider, request, response)
+
+
+def open_stream(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> httpx.Response:
+    """POST the JSON body and return the open streaming response, or raise the mapped error.
+
+    The body of a failed reply is read whole (it is the error's JSON, whatever its content
+    type says) so the error carries the provider's message.
+    """
+    http, client_headers = client.sync_http()
+    content = _dumps(http_request.body).encode()
+    sent = http.build_request("POST", http_request.url, content=content, headers=_headers(http_request, client_headers))
+    try:
+        response = http.send(sent, stream=True)
+        if response.status_code >= 400:
+            try:
+                response.read()
+            finally:
+                response.close()
+    except httpx.HTTPError as exc:
+        raise _transport_error(provider.name, client, exc) from exc
+    if response.status_code >= 400:
+        raise provider.error(request, response)
+    return response
+
+
+async def open_stream_async(
+    provider: Provider, client: Client, request: Request, http_request: HTTPRequest
+) -> httpx.Response:
+    """The async form of `open_stream`."""
+    http, client_headers = client.async_http()
+    content = _dumps(http_request.body).encode()
+    sent = http.build_request("POST", http_request.url, content=content, headers=_headers(http_request, client_headers))
+    try:
+        response = await http.send(sent, stream=True)
+        if response.status_code >= 400:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+    except httpx.HTTPError as exc:
+        raise _transport_error(provider.name, client, exc) from exc
+    if response.status_code >= 400:
+        raise provider.error(request, response)
+    return response
+
+
+def stream_transport_error(provider: str, client: Client, exc: Exception) -> APIError | None:
+    """The `llm.APIError` for a network failure while reading a stream, or `None` for other errors."""
+    if isinstance(exc, httpx.HTTPError):
+        error = _transport_error(provider, client, exc)
+        if isinstance(error, ConnectionError):
+            return ConnectionError(
+                f"the connection to {client.base_url} broke mid-stream: {exc or type(exc).__name__}",
+                provider=provider,
+                hint="What arrived before the break is in error.partial_response; retry for the rest.",
+            )
+        return error
+    return None
 
 
 def _transport_error(provider: str, client: Client, exc: httpx.HTTPError) -> APIError:
@@ -261,7 +323,48 @@ def error_from_response(
             (sent with a 400) means `AuthenticationError`.
     """
     details = parse_error_body(response)
-    error_type = error_type_for_status(response.status_code)
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return _build_error(provider, details, response.status_code, headers, codes)
+
+
+def error_from_event(
+    provider: ErrorSource,
+    body: object,
+    *,
+    codes: Mapping[str, type[APIError]] | None = None,
+) -> APIError:
+    """Build the `llm.APIError` for an error sent inside a stream (an `error` event).
+
+    The HTTP status was 200; a status inside the body (`code: 429`, say) picks the class.
+    """
+    codes_found: list[str] = []
+    message = _find_message(body, codes_found) or str(body)[:300]
+    status = _status_in(body)
+    details = ErrorDetails(message, tuple(codes_found), body)
+    return _build_error(provider, details, status, {}, codes)
+
+
+def _status_in(body: object) -> int | None:
+    if isinstance(body, dict):
+        body_dict = cast(dict[str, object], body)
+        for key in ("code", "status"):
+            value = body_dict.get(key)
+            if isinstance(value, int) and 400 <= value < 600:
+                return value
+        inner = body_dict.get("error")
+        if inner is not None:
+            return _status_in(inner)
+    return None
+
+
+def _build_error(
+    provider: ErrorSource,
+    details: ErrorDetails,
+    status: int | None,
+    headers: dict[str, str],
+    codes: Mapping[str, type[APIError]] | None,
+) -> APIError:
+    error_type = error_type_for_status(status) if status is not None else APIError
     if codes:
         for code in details.codes:
             if code in codes:
@@ -274,11 +377,10 @@ def error_from_response(
         else f"pass api_key to llm.client({provider.name!r}, ...)"
     )
     hint = _HINTS.get(error_type, "").format(key_hint=key_hint, provider=provider.name) or None
-    headers = {name.lower(): value for name, value in response.headers.items()}
     return error_type(
         details.message,
         provider=provider.name,
-        status_code=response.status_code,
+        status_code=status,
         body=details.body,
         headers=headers,
         retry_after=retry_after_seconds(headers),

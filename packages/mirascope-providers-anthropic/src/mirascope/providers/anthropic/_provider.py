@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
 
 from . import decode, encode
 from .errors import CODES
@@ -77,11 +77,15 @@ class AnthropicProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `/v1/messages` request; refuses parts and parameters the model cannot take."""
+        refuse_unsupported(request, stream=False, tools=False, format=False)
         base = client.base_url
         url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
         if client.options.get("betas"):
             url += "?beta=true"  # as Anthropic's SDKs mark a request using beta features
         return HTTPRequest(url=url, body=encode.encode(request))
+
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        raise AssertionError("prepare refuses streams")
 
     def decode(self, request: Request, body: Any) -> Decoded:
         """The assistant message, finish reason and usage of a reply."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
 
 from . import vertex
 from .decode import decode
@@ -83,6 +83,7 @@ class GoogleProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `generateContent` URL and JSON body for a request."""
+        refuse_unsupported(request, stream=False, tools=False, format=False)
         return HTTPRequest(url=self.url(client, request.model), body=encode(request))
 
     def url(self, client: llm.Client, model: str, method: str = "generateContent") -> str:
@@ -98,6 +99,9 @@ class GoogleProvider:
         if not base.endswith(_VERSIONS):
             base = f"{base}/{version}"
         return f"{base}/{path}:{method}"
+
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        raise AssertionError("prepare refuses streams")
 
     def decode(self, request: Request, body: Any) -> Decoded:
         """Decode a `generateContent` reply."""

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
 
 from .completions import decode as completions_decode
 from .completions import encode as completions_encode
+from .completions.stream import CompletionsStream
 from .errors import CODES
 from .responses import decode as responses_decode
 from .responses import encode as responses_encode
@@ -89,10 +90,14 @@ class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        refuse_unsupported(request, stream=False, tools=False, format=False)
         return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=responses_encode.encode(request))
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return responses_decode.decode(request, body)
+
+    def stream_decoder(self, request: Request) -> StreamDecoder:
+        raise AssertionError("prepare refuses streams")
 
 
 class CompletionsProvider(_OpenAIProtocol):
@@ -104,3 +109,6 @@ class CompletionsProvider(_OpenAIProtocol):
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return completions_decode.decode(request, body)
+
+    def stream_decoder(self, request: Request) -> CompletionsStream:
+        return CompletionsStream(self, request)

@@ -9,7 +9,7 @@ from mirascope.llm.providers import Decoded, Request
 
 from .._shared import obj, objs, parse_arguments
 
-_FINISH: dict[str | None, llm.FinishReason] = {
+FINISH: dict[str | None, llm.FinishReason] = {
     "stop": "stop",
     "length": "max_tokens",
     "tool_calls": "tool_call",
@@ -60,7 +60,7 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         function = obj(call.get("function"))
         arguments = parse_arguments(function.get("arguments") or "")
         parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=arguments))
-    finish = "refusal" if refusal else _FINISH.get(choice.get("finish_reason"), "other")
+    finish = "refusal" if refusal else FINISH.get(choice.get("finish_reason"), "other")
     return Decoded(
         message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=message),
         finish_reason=finish,

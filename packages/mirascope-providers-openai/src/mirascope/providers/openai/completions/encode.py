@@ -145,6 +145,49 @@ def encode(request: Request, *, top_k: bool) -> dict[str, Any]:
     effort = reasoning_effort(request, reasoning=reasoning)
     if effort is not None:
         body["reasoning_effort"] = effort
+    if request.tools:
+        body["tools"] = [
+            tool_definition(tool.name, tool.description, tool.parameters, tool.strict) for tool in request.tools
+        ]
+    if request.format is not None:
+        _format(request.format, body)
+    if request.stream:
+        body["stream"] = True
+        # Without this, a stream reports no token counts at all.
+        body["stream_options"] = {"include_usage": True}
     if request.provider_params:
         body.update(request.provider_params)
     return body
+
+
+def tool_definition(name: str, description: str | None, parameters: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """One entry of `tools`."""
+    function: dict[str, Any] = {"name": name, "parameters": parameters}
+    if description:
+        function["description"] = description
+    if strict:
+        function["strict"] = True
+    return {"type": "function", "function": function}
+
+
+def _format(format: llm.Format[Any], body: dict[str, Any]) -> None:
+    mode = format.mode or "native"
+    if mode == "native":
+        schema: dict[str, Any] = {"name": format.name, "schema": format.schema, "strict": format.strict}
+        if format.description:
+            schema["description"] = format.description
+        body["response_format"] = {"type": "json_schema", "json_schema": schema}
+    elif mode == "tool":
+        tools = body.setdefault("tools", [])
+        tools.append(tool_definition(format.name, format.description, format.schema, format.strict))
+        body["tool_choice"] = {"type": "function", "function": {"name": format.name}}
+    else:
+        body["response_format"] = {"type": "json_object"}
+        body["messages"].insert(0, {"role": "system", "content": json_instructions(format)})
+
+
+def json_instructions(format: llm.Format[Any]) -> str:
+    """The system instruction that asks for JSON of the format's schema, for JSON mode."""
+    import json
+
+    return f"Respond only with a JSON object that matches this JSON schema:\n{json.dumps(format.schema)}"

@@ -1,0 +1,255 @@
+"""Streaming: `llm.Stream` (and `llm.AsyncStream`) yield `llm.Chunk`s, then give the whole response."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, cast
+
+from attrs import frozen
+
+from ._typevars import T
+from .content import ToolCall
+from .exceptions import APIError, Error
+from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .clients import Client
+    from .models import Model
+    from .providers import Decoded, Provider, Request, StreamDecoder
+
+__all__ = ["AsyncStream", "Chunk", "Stream", "ToolCallDelta"]
+
+
+@frozen(kw_only=True)
+class ToolCallDelta:
+    """A piece of a tool call as it streams in: id and name first, then argument text."""
+
+    index: int
+    """Which tool call of the reply this piece belongs to (0 for the first)."""
+    id: str | None = None
+    """The provider's id for the call, on its first piece."""
+    name: str | None = None
+    """The tool's name, on its first piece."""
+    args: str = ""
+    """The next fragment of the JSON arguments."""
+
+
+@frozen(kw_only=True)
+class Chunk:
+    """One piece of a streamed reply."""
+
+    content: str = ""
+    """New reply text (`""` when this chunk carries none)."""
+    thinking: str = ""
+    """New reasoning text."""
+    tool_call_delta: ToolCallDelta | None = None
+    """A piece of a tool call."""
+    usage: Usage | None = None
+    """Token counts, on the chunk where the provider sends them."""
+    finish_reason: FinishReason | None = None
+    """Why the model stopped, on the chunk that says so."""
+    raw: Any = None
+    """The provider's decoded event."""
+
+
+class _StreamState:
+    """What a sync and an async stream share: the request, the decoder, the finished response."""
+
+    __slots__ = ("_client", "_decoder", "_done", "_http", "_metadata", "_model", "_provider", "_request")
+
+    def __init__(
+        self,
+        model: Model[Any],
+        provider: Provider,
+        client: Client,
+        request: Request,
+        http: httpx.Response,
+        metadata: Mapping[str, object],
+    ) -> None:
+        self._model = model
+        self._provider = provider
+        self._client = client
+        self._request = request
+        self._http = http
+        self._metadata = metadata
+        self._decoder: StreamDecoder = provider.stream_decoder(request)
+        self._done: Decoded | None = None
+
+    def _cut_short(self, error: APIError) -> APIError:
+        # Whatever arrived before the failure is kept on the error, so nothing is lost.
+        try:
+            error.partial_response = self._respond(self._decoder.finish())
+        except Exception:  # a reply too broken to assemble still raises the original error
+            error.partial_response = None
+        return error
+
+    def _respond(self, decoded: Decoded) -> Any:
+        raise NotImplementedError
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls of the finished reply (the stream is read to its end first)."""
+        return self._finished().tool_calls
+
+    def _finished(self) -> CallResponse[Any] | AsyncCallResponse[Any]:
+        raise NotImplementedError
+
+
+class Stream(_StreamState, Generic[T]):
+    """A reply arriving in pieces: iterate it for `llm.Chunk`s; `response` is the whole.
+
+    Stop iterating early and the connection is closed; `close()` (or `with`) does the same.
+    """
+
+    __slots__ = ("_response",)
+
+    def __init__(
+        self,
+        model: Model[T],
+        provider: Provider,
+        client: Client,
+        request: Request,
+        http: httpx.Response,
+        metadata: Mapping[str, object],
+    ) -> None:
+        super().__init__(model, provider, client, request, http, metadata)
+        self._response: CallResponse[T] | None = None
+
+    def __iter__(self) -> Iterator[Chunk]:
+        if self._done is not None or self._http.is_closed:
+            return
+        from .providers.http import stream_transport_error
+        from .providers.sse import SSEDecoder
+
+        sse = SSEDecoder()
+        event = self._decoder.event
+        try:
+            for data in self._http.iter_bytes():
+                for sse_event in sse.feed(data):
+                    yield from event(sse_event)
+            for sse_event in sse.flush():
+                yield from event(sse_event)
+        except APIError as error:
+            raise self._cut_short(error) from error.__cause__
+        except Exception as exc:
+            error = stream_transport_error(self._provider.name, self._client, exc)
+            if error is None:
+                raise
+            raise self._cut_short(error) from exc
+        finally:
+            self._http.close()
+        self._done = self._decoder.finish()
+
+    def _respond(self, decoded: Decoded) -> CallResponse[T]:
+        response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
+            CallResponse, self._request, decoded, self._decoder.raw, self._client, self._metadata
+        )
+        return cast("CallResponse[T]", response)
+
+    def _finished(self) -> CallResponse[T]:
+        if self._response is None:
+            for _ in self:
+                pass
+            if self._done is None:
+                raise Error("The stream was closed before it finished, so it has no complete response.")
+            self._response = self._respond(self._done)
+        return self._response
+
+    @property
+    def response(self) -> CallResponse[T]:
+        """The complete response, as the same call without streaming returns it.
+
+        Reads whatever of the stream is left first.
+        """
+        return self._finished()
+
+    def close(self) -> None:
+        """Stop the stream and close its connection."""
+        self._http.close()
+
+    def __enter__(self) -> Stream[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncStream(_StreamState, Generic[T]):
+    """The async form of `llm.Stream`: `async for chunk in stream`, then `await stream.aresponse()`."""
+
+    __slots__ = ("_response",)
+
+    def __init__(
+        self,
+        model: Model[T],
+        provider: Provider,
+        client: Client,
+        request: Request,
+        http: httpx.Response,
+        metadata: Mapping[str, object],
+    ) -> None:
+        super().__init__(model, provider, client, request, http, metadata)
+        self._response: AsyncCallResponse[T] | None = None
+
+    async def __aiter__(self) -> AsyncIterator[Chunk]:
+        if self._done is not None or self._http.is_closed:
+            return
+        from .providers.http import stream_transport_error
+        from .providers.sse import SSEDecoder
+
+        sse = SSEDecoder()
+        event = self._decoder.event
+        try:
+            async for data in self._http.aiter_bytes():
+                for sse_event in sse.feed(data):
+                    for chunk in event(sse_event):
+                        yield chunk
+            for sse_event in sse.flush():
+                for chunk in event(sse_event):
+                    yield chunk
+        except APIError as error:
+            raise self._cut_short(error) from error.__cause__
+        except Exception as exc:
+            error = stream_transport_error(self._provider.name, self._client, exc)
+            if error is None:
+                raise
+            raise self._cut_short(error) from exc
+        finally:
+            await self._http.aclose()
+        self._done = self._decoder.finish()
+
+    def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
+        response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
+            AsyncCallResponse, self._request, decoded, self._decoder.raw, self._client, self._metadata
+        )
+        return cast("AsyncCallResponse[T]", response)
+
+    def _finished(self) -> AsyncCallResponse[T]:
+        if self._response is None:
+            if self._done is None:
+                raise Error("The stream has not been read to its end; use `await stream.aresponse()`.")
+            self._response = self._respond(self._done)
+        return self._response
+
+    @property
+    def response(self) -> AsyncCallResponse[T]:
+        """The complete response, once the stream has been read to its end."""
+        return self._finished()
+
+    async def aresponse(self) -> AsyncCallResponse[T]:
+        """The complete response, reading whatever of the stream is left first."""
+        async for _ in self:
+            pass
+        return self._finished()
+
+    async def aclose(self) -> None:
+        """Stop the stream and close its connection."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

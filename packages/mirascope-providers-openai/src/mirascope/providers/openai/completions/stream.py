@@ -1,0 +1,165 @@
+"""Chat Completions streams (`chat.completion.chunk` events) → llm chunks and the whole reply."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from mirascope import llm
+from mirascope.llm.providers import Decoded, Request
+
+from .._shared import obj, objs, parse_arguments
+from .decode import FINISH, usage
+
+if TYPE_CHECKING:
+    from mirascope.llm.providers.http import ErrorSource
+    from mirascope.llm.providers.sse import ServerSentEvent
+
+_NONE: tuple[llm.Chunk, ...] = ()
+
+
+class _Call:
+    __slots__ = ("args", "id", "name")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.name = ""
+        self.args: list[str] = []
+
+
+class CompletionsStream:
+    """Reads one streamed Chat Completions reply."""
+
+    __slots__ = (
+        "_calls",
+        "_finish",
+        "_id",
+        "_model",
+        "_provider",
+        "_reasoning",
+        "_refusal",
+        "_request",
+        "_text",
+        "_usage",
+        "raw",
+    )
+
+    def __init__(self, provider: ErrorSource, request: Request) -> None:
+        self._provider = provider
+        self._request = request
+        self.raw: list[Any] = []
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._refusal: list[str] = []
+        self._calls: dict[int, _Call] = {}
+        self._finish: str | None = None
+        self._usage: llm.Usage | None = None
+        self._id: str | None = None
+        self._model: str | None = None
+
+    def event(self, event: ServerSentEvent) -> tuple[llm.Chunk, ...]:
+        """The chunks of one `chat.completion.chunk` event (`[DONE]` has none)."""
+        data = event.data
+        if data == "[DONE]" or not data:
+            return _NONE
+        body: dict[str, Any] = json.loads(data)
+        self.raw.append(body)
+        if "error" in body:
+            from mirascope.llm.providers.http import error_from_event
+
+            from ..errors import CODES
+
+            raise error_from_event(self._provider, body, codes=CODES)
+        if self._id is None:
+            self._id = body.get("id")
+            self._model = body.get("model")
+        chunk_usage = None
+        if body.get("usage"):
+            chunk_usage = self._usage = usage(body["usage"])
+        choices = objs(body.get("choices"))
+        if not choices:
+            return (llm.Chunk(usage=chunk_usage, raw=body),) if chunk_usage is not None else _NONE
+        choice = choices[0]
+        delta = obj(choice.get("delta"))
+        finish: str | None = choice.get("finish_reason")
+        finish_reason: llm.FinishReason | None = None
+        if finish:
+            self._finish = finish
+            finish_reason = FINISH.get(finish, "other")
+        content: str = delta.get("content") or ""
+        if content:
+            self._text.append(content)
+        thinking: str = delta.get("reasoning_content") or delta.get("reasoning") or ""
+        if thinking:
+            self._reasoning.append(thinking)
+        refusal: str | None = delta.get("refusal")
+        if refusal:
+            self._refusal.append(refusal)
+            content = refusal
+        tool_calls = objs(delta.get("tool_calls"))
+        if not tool_calls:
+            if not (content or thinking or finish_reason or chunk_usage):
+                return _NONE
+            return (
+                llm.Chunk(content=content, thinking=thinking, finish_reason=finish_reason, usage=chunk_usage, raw=body),
+            )
+        chunks: list[llm.Chunk] = []
+        for position, piece in enumerate(tool_calls):
+            index: int = piece.get("index", position)
+            call = self._calls.get(index)
+            if call is None:
+                call = self._calls[index] = _Call()
+            function = obj(piece.get("function"))
+            call_id: str | None = piece.get("id")
+            name: str | None = function.get("name")
+            args: str = function.get("arguments") or ""
+            if call_id:
+                call.id = call_id
+            if name:
+                call.name = name
+            if args:
+                call.args.append(args)
+            delta_part = llm.ToolCallDelta(index=index, id=call_id, name=name, args=args)
+            first = not chunks
+            chunks.append(
+                llm.Chunk(
+                    content=content if first else "",
+                    thinking=thinking if first else "",
+                    tool_call_delta=delta_part,
+                    finish_reason=finish_reason if first else None,
+                    usage=chunk_usage if first else None,
+                    raw=body,
+                )
+            )
+        return tuple(chunks)
+
+    def finish(self) -> Decoded:
+        """The reply assembled so far, as the non-streaming decoder would give it."""
+        parts: list[llm.ContentPart] = []
+        message: dict[str, Any] = {"role": "assistant"}
+        if self._reasoning:
+            parts.append(llm.Thought(text="".join(self._reasoning)))
+        text = "".join(self._text)
+        if text:
+            parts.append(llm.Text(text))
+            message["content"] = text
+        refusal = "".join(self._refusal)
+        if refusal:
+            parts.append(llm.Text(refusal))
+            message["refusal"] = refusal
+        calls: list[dict[str, Any]] = []
+        for index in sorted(self._calls):
+            call = self._calls[index]
+            arguments = "".join(call.args)
+            parts.append(llm.ToolCall(id=call.id, name=call.name, args=parse_arguments(arguments)))
+            calls.append({"id": call.id, "type": "function", "function": {"name": call.name, "arguments": arguments}})
+        if calls:
+            message["tool_calls"] = calls
+        finish = "refusal" if refusal else FINISH.get(self._finish, "other")
+        return Decoded(
+            message=llm.Message(role="assistant", content=tuple(parts), model=self._request.model_id, raw=message),
+            finish_reason=finish,
+            usage=self._usage,
+            id=self._id,
+            provider_model=self._model,
+        )
