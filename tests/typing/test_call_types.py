@@ -3,7 +3,8 @@ the functions are not run, since they would call real models."""
 
 from __future__ import annotations
 
-from typing import assert_type
+from dataclasses import dataclass
+from typing import Any, assert_type
 
 from mirascope import llm
 
@@ -63,3 +64,79 @@ def test_decorated_functions_are_calls_of_the_right_kind() -> None:
     assert isinstance(recommend_book_async, llm.AsyncCall)
     assert isinstance(chat, llm.Call)
     assert recommend_book.model.params == {"temperature": 0.2}
+
+
+@dataclass
+class Book:
+    title: str
+    year: int
+
+
+@llm.tool
+def get_weather(city: str, unit: str = "c") -> str:
+    """Current weather in a city."""
+    return f"Sunny in {city}"
+
+
+@llm.call("openai-completions:gpt-4o-mini", stream=True)
+def story(topic: str) -> str:
+    return f"A story about {topic}"
+
+
+@llm.call("openai-completions:gpt-4o-mini", stream=True)
+async def story_async(topic: str) -> str:
+    return f"A story about {topic}"
+
+
+@llm.call("openai-completions:gpt-4o-mini", response_model=Book)
+def pick(genre: str) -> str:
+    return f"A {genre} book"
+
+
+@llm.call("openai-completions:gpt-4o-mini", response_model=Book, stream=True)
+def pick_streamed(genre: str) -> str:
+    return f"A {genre} book"
+
+
+@llm.call("openai-completions:gpt-4o-mini", tools=[get_weather])
+def ask(question: str) -> str:
+    return question
+
+
+def check_streams_yield_chunks_and_a_response() -> None:
+    stream = story("a lighthouse")
+    assert_type(stream, llm.Stream[str])
+    for chunk in stream:
+        assert_type(chunk, llm.Chunk)
+        assert_type(chunk.content, str)
+        assert_type(chunk.tool_call_delta, llm.ToolCallDelta | None)
+    assert_type(stream.response, llm.CallResponse[str])
+    assert_type(stream.tool_calls, list[llm.ToolCall])
+    assert_type(llm.model("local:smollm2").stream("hi"), llm.Stream[str])
+
+
+async def check_async_streams_yield_chunks() -> None:
+    stream = await story_async("a lighthouse")
+    assert_type(stream, llm.AsyncStream[str])
+    async for chunk in stream:
+        assert_type(chunk, llm.Chunk)
+    assert_type(await stream.aresponse(), llm.AsyncCallResponse[str])
+
+
+def check_response_models_type_parse() -> None:
+    response = pick("fantasy")
+    assert_type(response, llm.CallResponse[Book])
+    assert_type(response.parse(), Book)
+    assert_type(response.resume("another").parse(), Book)
+    assert_type(pick_streamed("fantasy").response.parse(), Book)
+    assert_type(recommend_book("fantasy").parse(), str)
+    model = llm.model("local:smollm2", response_model=Book)
+    assert_type(model, llm.Model[Book])
+    assert_type(model.call("hi").parse(), Book)
+
+
+def check_tools_keep_their_signature() -> None:
+    assert_type(get_weather("Paris"), str)
+    assert_type(get_weather(city="Paris", unit="f"), str)
+    assert_type(get_weather.parameters, dict[str, Any])
+    assert_type(ask("Weather?").tool_calls, list[llm.ToolCall])
