@@ -208,6 +208,8 @@ def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: b
 
     Each flag says whether the provider supports that feature.
     """
+    if not request.stream and not request.tools and request.format is None:
+        return  # the common case, on every call: no work
     from ..exceptions import FeatureNotSupportedError
 
     provider = request.model_id.partition(":")[0]
