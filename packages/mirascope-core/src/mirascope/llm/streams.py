@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, cast
 
 from attrs import frozen
 
 from ._typevars import T
 from .content import ToolCall
 from .exceptions import APIError, Error
-from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
+from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, Usage
 
 if TYPE_CHECKING:
     import httpx
@@ -36,9 +36,12 @@ class ToolCallDelta:
     """The next fragment of the JSON arguments."""
 
 
-@frozen(kw_only=True)
-class Chunk:
-    """One piece of a streamed reply."""
+class Chunk(NamedTuple):
+    """One piece of a streamed reply; build it with keyword arguments.
+
+    A named tuple rather than an attrs class: one is made for every event of every stream,
+    and a frozen attrs instance costs about three times as much to build (see the core README).
+    """
 
     content: str = ""
     """New reply text (`""` when this chunk carries none)."""
@@ -57,7 +60,7 @@ class Chunk:
 class _StreamState:
     """What a sync and an async stream share: the request, the decoder, the finished response."""
 
-    __slots__ = ("_client", "_decoder", "_done", "_http", "_metadata", "_model", "_provider", "_request")
+    __slots__ = ("_client", "_closed", "_decoder", "_done", "_http", "_metadata", "_model", "_provider", "_request")
 
     def __init__(
         self,
@@ -76,6 +79,9 @@ class _StreamState:
         self._metadata = metadata
         self._decoder: StreamDecoder = provider.stream_decoder(request)
         self._done: Decoded | None = None
+        # Our own flag, not `http.is_closed`: a transport may hand over a body already read
+        # (and so closed) that is still there to iterate.
+        self._closed = False
 
     def _cut_short(self, error: APIError) -> APIError:
         # Whatever arrived before the failure is kept on the error, so nothing is lost.
@@ -84,6 +90,15 @@ class _StreamState:
         except Exception:  # a reply too broken to assemble still raises the original error
             error.partial_response = None
         return error
+
+    def _bare_body_error(self, lines: list[str]) -> APIError:
+        # A body with no event in it, such as a JSON error some servers send labelled as an
+        # event stream: the provider reads it as it reads any failed reply.
+        import httpx
+
+        body = "\n".join(lines).encode()
+        response = httpx.Response(self._http.status_code, content=body, headers=self._http.headers)
+        return self._provider.error(self._request, response)
 
     def _respond(self, decoded: Decoded) -> Any:
         raise NotImplementedError
@@ -118,7 +133,7 @@ class Stream(_StreamState, Generic[T]):
         self._response: CallResponse[T] | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
-        if self._done is not None or self._http.is_closed:
+        if self._done is not None or self._closed:
             return
         from .providers.http import stream_transport_error
         from .providers.sse import SSEDecoder
@@ -131,6 +146,8 @@ class Stream(_StreamState, Generic[T]):
                     yield from event(sse_event)
             for sse_event in sse.flush():
                 yield from event(sse_event)
+            if not sse.seen_event and sse.stray:
+                raise self._bare_body_error(sse.stray)
         except APIError as error:
             raise self._cut_short(error) from error.__cause__
         except Exception as exc:
@@ -139,6 +156,7 @@ class Stream(_StreamState, Generic[T]):
                 raise
             raise self._cut_short(error) from exc
         finally:
+            self._closed = True
             self._http.close()
         self._done = self._decoder.finish()
 
@@ -165,8 +183,20 @@ class Stream(_StreamState, Generic[T]):
         """
         return self._finished()
 
+    def resume(self, content: ResumeContent) -> Stream[T]:
+        """Stream the model's next reply to the conversation plus `content`.
+
+        `stream.response.resume(content)` does the same without streaming.
+
+        Args:
+            content: Text, parts such as `llm.ToolOutput`, or messages to append.
+        """
+        messages = self._finished()._next_messages(content)  # pyright: ignore[reportPrivateUsage]
+        return self._model._stream(messages, self._metadata)  # pyright: ignore[reportPrivateUsage]
+
     def close(self) -> None:
         """Stop the stream and close its connection."""
+        self._closed = True
         self._http.close()
 
     def __enter__(self) -> Stream[T]:
@@ -194,7 +224,7 @@ class AsyncStream(_StreamState, Generic[T]):
         self._response: AsyncCallResponse[T] | None = None
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
-        if self._done is not None or self._http.is_closed:
+        if self._done is not None or self._closed:
             return
         from .providers.http import stream_transport_error
         from .providers.sse import SSEDecoder
@@ -209,6 +239,8 @@ class AsyncStream(_StreamState, Generic[T]):
             for sse_event in sse.flush():
                 for chunk in event(sse_event):
                     yield chunk
+            if not sse.seen_event and sse.stray:
+                raise self._bare_body_error(sse.stray)
         except APIError as error:
             raise self._cut_short(error) from error.__cause__
         except Exception as exc:
@@ -217,6 +249,7 @@ class AsyncStream(_StreamState, Generic[T]):
                 raise
             raise self._cut_short(error) from exc
         finally:
+            self._closed = True
             await self._http.aclose()
         self._done = self._decoder.finish()
 
@@ -244,8 +277,20 @@ class AsyncStream(_StreamState, Generic[T]):
             pass
         return self._finished()
 
+    async def resume(self, content: ResumeContent) -> AsyncStream[T]:
+        """Stream the model's next reply to the conversation plus `content`.
+
+        Reads whatever of this stream is left first.
+
+        Args:
+            content: Text, parts such as `llm.ToolOutput`, or messages to append.
+        """
+        messages = (await self.aresponse())._next_messages(content)  # pyright: ignore[reportPrivateUsage]
+        return await self._model._stream_async(messages, self._metadata)  # pyright: ignore[reportPrivateUsage]
+
     async def aclose(self) -> None:
         """Stop the stream and close its connection."""
+        self._closed = True
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncStream[T]:

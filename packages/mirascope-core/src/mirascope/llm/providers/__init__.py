@@ -16,14 +16,15 @@ asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from attrs import field, frozen
 
 from ..messages import Message
 from ..params import CallParams
 from ..responses import FinishReason, Usage
+from ..streams import Chunk
 from ._registry import register, unregister
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from ..clients import Client
     from ..exceptions import APIError
     from ..formatting import Format
-    from ..streams import Chunk
     from ..tools import Tool
     from .sse import ServerSentEvent
 
@@ -45,6 +45,8 @@ __all__ = [
     "StreamDecoder",
     "refuse_unsupported",
     "register",
+    "text_chunk",
+    "thinking_chunk",
     "unregister",
     "warn_ignored",
 ]
@@ -191,6 +193,21 @@ class InProcessProvider(Provider, Protocol):
 
 
 _logger = logging.getLogger("mirascope")
+_tuple_new = cast("Callable[[type[Chunk], tuple[object, ...]], Chunk]", tuple.__new__)  # pyright: ignore[reportUnknownMemberType]
+
+
+def text_chunk(text: str, raw: object) -> Chunk:
+    """`llm.Chunk(content=text, raw=raw)`, built in a third of the time.
+
+    Stream decoders make one chunk per event, and most carry only text: this skips the
+    keyword-argument handling of the named tuple's constructor.
+    """
+    return _tuple_new(Chunk, (text, "", None, None, None, raw))
+
+
+def thinking_chunk(text: str, raw: object) -> Chunk:
+    """`llm.Chunk(thinking=text, raw=raw)`, built as fast as `text_chunk`."""
+    return _tuple_new(Chunk, ("", text, None, None, None, raw))
 
 
 def warn_ignored(model_id: str, param: str, reason: str) -> None:
