@@ -383,3 +383,53 @@ def test_provider_params_are_merged_into_the_body_unchanged(claude: Claude) -> N
     assert sent["metadata"] == metadata
     assert sent["service_tier"] == "auto"
     assert sent["max_tokens"] == 12
+
+
+@llm.tool
+def weather(city: str) -> str:
+    """The weather in a city."""
+    return f"Sunny in {city}"
+
+
+@llm.tool(strict=True)
+def clock() -> str:
+    return "noon"
+
+
+def test_tools_are_sent_as_definitions_with_their_schema_as_input_schema(claude: Claude) -> None:
+    claude.call("Weather in Paris?", tools=[weather, clock])
+
+    assert claude.sent["tools"] == [
+        {
+            "name": "weather",
+            "description": "The weather in a city.",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+                "additionalProperties": False,
+            },
+        },
+        {
+            "name": "clock",
+            "input_schema": {"type": "object", "properties": {}, "additionalProperties": False},
+            "strict": True,
+        },
+    ]
+
+
+def test_a_tool_schema_without_a_type_is_sent_as_an_object_schema_and_left_unchanged(claude: Claude) -> None:
+    typeless = llm.tool(weather.fn)
+    typeless.parameters = {"properties": {"city": {"type": "string"}}}
+
+    claude.call("Weather?", tools=[typeless])
+
+    assert claude.sent["tools"][0]["input_schema"] == {"properties": {"city": {"type": "string"}}, "type": "object"}
+    assert typeless.parameters == {"properties": {"city": {"type": "string"}}}
+
+
+def test_structured_output_is_still_refused_before_sending(claude: Claude) -> None:
+    with pytest.raises(llm.FeatureNotSupportedError, match="response_model"):
+        claude.call("A number?", response_model=int)
+
+    assert claude.requests == []

@@ -16,7 +16,7 @@ from tests.support.fixtures import find, load
 from tests.support.meaning import meaning
 from tests.support.replay import Received, ReplayServer
 from tests.support.scenarios import (
-    base_url_for,
+    client_for,
     expected_decoding,
     messages_for,
     model_id_for,
@@ -39,9 +39,7 @@ CASES = [path for path in find(SCENARIOS, ("sync", "async")) if path.split("/")[
 
 
 def _client(fixture: dict[str, Any], server: ReplayServer) -> llm.Client:
-    beta = fixture["exchanges"][0]["request"]["headers"].get("anthropic-beta")
-    options: dict[str, Any] = {"betas": beta.split(",")} if beta else {}
-    return llm.client("anthropic", base_url=base_url_for(fixture, server.url), api_key="test-key", **options)
+    return client_for(fixture, server.url)
 
 
 def _assert_sent_as_recorded(sent: Received, recorded: dict[str, Any]) -> None:

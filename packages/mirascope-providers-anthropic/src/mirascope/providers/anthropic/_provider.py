@@ -6,10 +6,11 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, refuse_unsupported
 
 from . import decode, encode
 from .errors import CODES
+from .stream import MessagesStream
 
 if TYPE_CHECKING:
     import httpx
@@ -77,15 +78,16 @@ class AnthropicProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `/v1/messages` request; refuses parts and parameters the model cannot take."""
-        refuse_unsupported(request, stream=False, tools=False, format=False)
+        refuse_unsupported(request, stream=True, tools=True, format=False)
         base = client.base_url
         url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
         if client.options.get("betas"):
             url += "?beta=true"  # as Anthropic's SDKs mark a request using beta features
         return HTTPRequest(url=url, body=encode.encode(request))
 
-    def stream_decoder(self, request: Request) -> StreamDecoder:
-        raise AssertionError("prepare refuses streams")
+    def stream_decoder(self, request: Request) -> MessagesStream:
+        """A decoder for one streamed reply (`"stream": true` in the body)."""
+        return MessagesStream(self, request)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         """The assistant message, finish reason and usage of a reply."""

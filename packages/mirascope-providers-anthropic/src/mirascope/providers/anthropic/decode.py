@@ -7,9 +7,9 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Decoded, Request
 
-__all__ = ["decode", "usage"]
+__all__ = ["FINISH", "decode", "includes_thoughts", "usage"]
 
-_FINISH: dict[str | None, llm.FinishReason] = {
+FINISH: dict[str | None, llm.FinishReason] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
     # A server tool loop paused; the reply so far is complete as far as the caller can tell.
@@ -20,6 +20,7 @@ _FINISH: dict[str | None, llm.FinishReason] = {
     "tool_use": "tool_call",
     "refusal": "refusal",
 }
+"""Anthropic's `stop_reason` values and the finish reason each one means; any other is `"other"`."""
 
 
 def usage(data: dict[str, Any] | None) -> llm.Usage | None:
@@ -36,12 +37,17 @@ def usage(data: dict[str, Any] | None) -> llm.Usage | None:
     )
 
 
+def includes_thoughts(request: Request) -> bool:
+    """Whether thoughts belong in the reply: all but `llm.Thinking(include=False)` want them."""
+    thinking = request.params.get("thinking")
+    return not isinstance(thinking, llm.Thinking) or thinking.include
+
+
 def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """The reply of a Messages API response."""
     content: list[dict[str, Any]] = body.get("content") or []
-    thinking = request.params.get("thinking")
     # Thoughts left out here stay in `raw`, which is what resume sends back.
-    thoughts = not isinstance(thinking, llm.Thinking) or thinking.include
+    thoughts = includes_thoughts(request)
     parts: list[llm.ContentPart] = []
     for block in content:
         kind = block.get("type")
@@ -55,7 +61,7 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
             parts.append(llm.Thought(text="", signature=block.get("data")))
     return Decoded(
         message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=content),
-        finish_reason=_FINISH.get(body.get("stop_reason"), "other"),
+        finish_reason=FINISH.get(body.get("stop_reason"), "other"),
         usage=usage(body.get("usage")),
         id=body.get("id"),
         provider_model=body.get("model"),

@@ -9,7 +9,7 @@ from mirascope.llm.providers import Request, warn_ignored
 
 from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
 
-__all__ = ["encode"]
+__all__ = ["encode", "tool_definition"]
 
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
@@ -165,6 +165,20 @@ def _thinking(
     body["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
 
+def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
+    """One entry of `tools`: a tool Claude may call."""
+    schema = tool.parameters
+    if schema.get("type") != "object":
+        # The API takes only object schemas; `parameters` is shared, so it is copied, not changed.
+        schema = {**schema, "type": "object"}
+    definition: dict[str, Any] = {"name": tool.name, "input_schema": schema}
+    if tool.description:
+        definition["description"] = tool.description
+    if tool.strict:
+        definition["strict"] = True
+    return definition
+
+
 def encode(request: Request) -> dict[str, Any]:
     """The Messages API body for a request.
 
@@ -201,6 +215,10 @@ def encode(request: Request) -> dict[str, Any]:
         thinking = params.get("thinking")
         if thinking is not None:
             _thinking(request, caps, thinking, body, max_tokens)
+    if request.tools:
+        body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.stream:
+        body["stream"] = True
     if request.provider_params:
         body.update(request.provider_params)
     return body
