@@ -12,6 +12,7 @@ from . import vertex
 from .decode import decode
 from .encode import encode
 from .errors import CODES
+from .stream import GoogleStream
 
 if TYPE_CHECKING:
     import httpx
@@ -30,7 +31,7 @@ _JSON = "application/json"
 
 
 class GoogleProvider:
-    """`google:` models, over `generateContent`.
+    """`google:` models, over `generateContent` (`streamGenerateContent?alt=sse` for streams).
 
     The key comes from `api_key=`, else `GOOGLE_API_KEY`, else `GEMINI_API_KEY`. With
     `vertexai=True` it is an OAuth access token instead (see `vertex`).
@@ -82,9 +83,14 @@ class GoogleProvider:
         return {"content-type": _JSON, "x-goog-api-key": api_key or ""}
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
-        """The `generateContent` URL and JSON body for a request."""
-        refuse_unsupported(request, stream=False, tools=False, format=False)
-        return HTTPRequest(url=self.url(client, request.model), body=encode(request))
+        """The `generateContent` URL and JSON body for a request; for a stream, the SSE URL."""
+        refuse_unsupported(request, stream=True, tools=True, format=False)
+        if request.stream:
+            # Without `alt=sse` Gemini streams one JSON array, which no event parser reads.
+            url = self.url(client, request.model, "streamGenerateContent") + "?alt=sse"
+        else:
+            url = self.url(client, request.model)
+        return HTTPRequest(url=url, body=encode(request))
 
     def url(self, client: llm.Client, model: str, method: str = "generateContent") -> str:
         """The URL of `method` on `model`, for this client's base URL and options."""
@@ -101,7 +107,8 @@ class GoogleProvider:
         return f"{base}/{path}:{method}"
 
     def stream_decoder(self, request: Request) -> StreamDecoder:
-        raise AssertionError("prepare refuses streams")
+        """A decoder for one `streamGenerateContent` reply."""
+        return GoogleStream(self, request)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         """Decode a `generateContent` reply."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from mirascope.llm import (
     Audio,
@@ -23,7 +23,10 @@ from mirascope.llm.providers import Request, warn_ignored
 
 from .capabilities import LEVEL_BUDGETS, UNKNOWN, thinking_for
 
-__all__ = ["GENERATED_ID_PREFIX", "encode", "generation_config", "merge"]
+if TYPE_CHECKING:
+    from mirascope.llm import Tool
+
+__all__ = ["GENERATED_ID_PREFIX", "encode", "function_declarations", "generation_config", "merge"]
 
 GENERATED_ID_PREFIX = "google_"
 """Tool calls Gemini sent without an id get one starting with this; it is never sent back."""
@@ -42,7 +45,7 @@ _MEDIA = (Image, Audio, Video, Document)
 
 
 def encode(request: Request) -> dict[str, Any]:
-    """The JSON body of a `generateContent` call.
+    """The JSON body of a `generateContent` (or `streamGenerateContent`) call.
 
     Raises:
         FeatureNotSupportedError: A part or parameter Gemini cannot take.
@@ -77,9 +80,43 @@ def encode(request: Request) -> dict[str, Any]:
     config = generation_config(request)
     if config:
         body["generationConfig"] = config
-    if request.provider_params:
-        body = merge(body, request.provider_params)
+    extra = request.provider_params
+    if request.tools:
+        tools: list[object] = [{"functionDeclarations": function_declarations(request, request.tools)}]
+        more = extra.get("tools")
+        if isinstance(more, list):
+            # Built-in tools given as provider_params (`googleSearch`, ...) join the declared
+            # functions rather than replace them.
+            tools.extend(cast("list[object]", more))
+            extra = {**extra, "tools": tools}
+        body["tools"] = tools
+    if extra:
+        body = merge(body, extra)
     return body
+
+
+def function_declarations(request: Request, tools: Sequence[Tool[..., Any]]) -> list[dict[str, Any]]:
+    """Each tool as a Gemini `functionDeclaration`.
+
+    The schema goes in `parametersJsonSchema`, which takes JSON Schema as core writes it
+    (lowercase types, `additionalProperties`, `anyOf` with `null`, `prefixItems`). The older
+    `parameters` field takes an OpenAPI subset that refuses some of these, so it would need a
+    lossy translation.
+    """
+    declarations: list[dict[str, Any]] = []
+    for tool in tools:
+        declaration: dict[str, Any] = {"name": tool.name}
+        if tool.description:
+            declaration["description"] = tool.description
+        declaration["parametersJsonSchema"] = tool.parameters
+        if tool.strict:
+            warn_ignored(
+                request.model_id,
+                f"strict=True on tool {tool.name!r}",
+                "Gemini function declarations have no strict mode; the schema is sent, unenforced",
+            )
+        declarations.append(declaration)
+    return declarations
 
 
 def _parts(

@@ -1,4 +1,4 @@
-"""Vertex AI: the same `generateContent` wire format, under a project and a location.
+"""Vertex AI: the same `generateContent` (and streaming) wire format, under a project and a location.
 
 ```python
 client = llm.client(
