@@ -90,14 +90,16 @@ class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
-        refuse_unsupported(request, stream=False, tools=False, format=False)
+        refuse_unsupported(request, stream=True, tools=True, format=False)
         return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=responses_encode.encode(request))
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return responses_decode.decode(request, body)
 
     def stream_decoder(self, request: Request) -> StreamDecoder:
-        raise AssertionError("prepare refuses streams")
+        from .responses.stream import ResponsesStream
+
+        return ResponsesStream(self, request)
 
 
 class CompletionsProvider(_OpenAIProtocol):

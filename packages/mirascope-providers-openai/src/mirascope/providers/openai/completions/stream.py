@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, text_chunk
 
 from .._shared import obj, objs, parse_arguments
 from .decode import FINISH, usage
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from mirascope.llm.providers.sse import ServerSentEvent
 
 _NONE: tuple[llm.Chunk, ...] = ()
+_loads = json.loads
+# A delta with only these keys is plain text (some servers repeat the role on every delta).
+_TEXT_ONLY = frozenset({"content", "role"})
 
 
 class _Call:
@@ -62,17 +65,37 @@ class CompletionsStream:
         data = event.data
         if data == "[DONE]" or not data:
             return _NONE
-        body: dict[str, Any] = json.loads(data)
+        body: dict[str, Any] = _loads(data)
         self.raw.append(body)
+        if self._id is None:
+            self._start(body)
+        choices = body.get("choices")
+        if body.get("usage") or not choices or len(choices) != 1:
+            return self._general(body)
+        choice = choices[0]
+        delta: dict[str, Any] = choice.get("delta")
+        # The hot path, nearly every event of a stream: a text delta and nothing else.
+        if choice.get("finish_reason") is None and type(delta) is dict and delta.keys() <= _TEXT_ONLY:
+            content: str | None = delta.get("content")
+            if content:
+                self._text.append(content)
+                return (text_chunk(content, body),)
+            return _NONE
+        return self._general(body)
+
+    def _start(self, body: dict[str, Any]) -> None:
         if "error" in body:
             from mirascope.llm.providers.http import error_from_event
 
             from ..errors import CODES
 
             raise error_from_event(self._provider, body, codes=CODES)
-        if self._id is None:
-            self._id = body.get("id")
-            self._model = body.get("model")
+        self._id = body.get("id")
+        self._model = body.get("model")
+
+    def _general(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
+        if "error" in body:
+            self._start(body)
         chunk_usage = None
         if body.get("usage"):
             chunk_usage = self._usage = usage(body["usage"])

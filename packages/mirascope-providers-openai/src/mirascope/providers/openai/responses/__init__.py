@@ -1,1 +1,1 @@
-"""The Responses API (`/v1/responses`): encode and decode."""
+"""The Responses API (`/v1/responses`): encode, decode and stream."""

@@ -126,6 +126,21 @@ def encode(request: Request) -> dict[str, Any]:
         thinking = params.get("thinking")
         include = not isinstance(thinking, llm.Thinking) or thinking.include
         body["reasoning"] = {"effort": effort, "summary": "auto"} if include else {"effort": effort}
+    if request.tools:
+        body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.stream:
+        body["stream"] = True
     if request.provider_params:
         body.update(request.provider_params)
     return body
+
+
+def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
+    """One entry of `tools`: a Responses function tool."""
+    definition: dict[str, Any] = {"type": "function", "name": tool.name}
+    if tool.description:
+        definition["description"] = tool.description
+    definition["parameters"] = tool.parameters
+    # Always sent: the Responses API takes a missing `strict` as true, unlike Chat Completions.
+    definition["strict"] = tool.strict
+    return definition
