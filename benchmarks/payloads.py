@@ -121,3 +121,104 @@ def reply_for(path: str) -> bytes:
     else:
         body = GOOGLE
     return json.dumps(body).encode()
+
+
+STREAM_CHUNKS = 200
+"""Text deltas in every benchmark stream."""
+
+_WORDS = [f" word{i}" for i in range(STREAM_CHUNKS)]
+
+
+def _sse(events: list[tuple[str | None, object]], ending: str = "\n") -> bytes:
+    out: list[str] = []
+    for name, data in events:
+        text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+        head = f"event: {name}{ending}" if name else ""
+        out.append(f"{head}data: {text}{ending}{ending}")
+    return "".join(out).encode()
+
+
+def _responses_stream() -> bytes:
+    item = {"id": "msg_1", "type": "message", "status": "in_progress", "content": [], "role": "assistant"}
+    events: list[tuple[str | None, object]] = [
+        ("response.created", {"type": "response.created", "response": {**OPENAI_RESPONSES, "output": []}}),
+        ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0, "item": item}),
+    ]
+    for i, word in enumerate(_WORDS):
+        delta = {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0}
+        events.append(
+            ("response.output_text.delta", {**delta, "content_index": 0, "delta": word, "sequence_number": i})
+        )
+    done = {
+        **item,
+        "status": "completed",
+        "content": [{"type": "output_text", "annotations": [], "text": "".join(_WORDS)}],
+    }
+    events.append(("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": done}))
+    final = {**OPENAI_RESPONSES, "output": [done]}
+    events.append(("response.completed", {"type": "response.completed", "response": final}))
+    return _sse(events)
+
+
+def _completions_stream() -> bytes:
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1767921114, "model": "gpt-4o-2024-08-06"}
+    events: list[tuple[str | None, object]] = [
+        (
+            None,
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+        )
+    ]
+    events.extend(
+        (None, {**base, "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]})
+        for word in _WORDS
+    )
+    events.append((None, {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+    events.append((None, {**base, "choices": [], "usage": OPENAI_COMPLETIONS["usage"]}))
+    events.append((None, "[DONE]"))
+    return _sse(events)
+
+
+def _anthropic_stream() -> bytes:
+    start = {**ANTHROPIC, "content": [], "stop_reason": None, "usage": {**ANTHROPIC["usage"], "output_tokens": 1}}
+    events: list[tuple[str | None, object]] = [
+        ("message_start", {"type": "message_start", "message": start}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+    ]
+    for word in _WORDS:
+        delta = {"type": "text_delta", "text": word}
+        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+    events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    stop = {"stop_reason": "end_turn", "stop_sequence": None}
+    events.append(("message_delta", {"type": "message_delta", "delta": stop, "usage": {"output_tokens": 200}}))
+    events.append(("message_stop", {"type": "message_stop"}))
+    return _sse(events)
+
+
+def _google_stream() -> bytes:
+    events: list[tuple[str | None, object]] = []
+    for i, word in enumerate(_WORDS):
+        candidate: dict[str, object] = {"content": {"parts": [{"text": word}], "role": "model"}, "index": 0}
+        if i == len(_WORDS) - 1:
+            candidate["finishReason"] = "STOP"
+        chunk = {
+            "candidates": [candidate],
+            "usageMetadata": GOOGLE["usageMetadata"],
+            "modelVersion": "gemini-2.5-flash",
+            "responseId": "dJ9gaf-WFaelmtkP0vP24Qc",
+        }
+        events.append((None, chunk))
+    return _sse(events, "\r\n")
+
+
+def stream_for(path: str) -> bytes:
+    """The event stream the server answers a streaming POST to `path` with."""
+    if path.endswith("/responses"):
+        return _responses_stream()
+    if path.endswith("/chat/completions"):
+        return _completions_stream()
+    if path.endswith("/messages"):
+        return _anthropic_stream()
+    return _google_stream()

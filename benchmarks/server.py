@@ -9,18 +9,24 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from payloads import reply_for
+from payloads import reply_for, stream_for
 
-_cache: dict[bytes, bytes] = {}
+_cache: dict[tuple[bytes, bool], bytes] = {}
 
 
-def _response(path: bytes) -> bytes:
-    found = _cache.get(path)
+def _response(path: bytes, stream: bool) -> bytes:
+    found = _cache.get((path, stream))
     if found is None:
-        body = reply_for(path.decode().split("?", 1)[0])
-        head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        found = _cache[path] = head.encode() + body
+        route = path.decode().split("?", 1)[0]
+        body = stream_for(route) if stream else reply_for(route)
+        kind = "text/event-stream" if stream else "application/json"
+        head = f"HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {len(body)}\r\n\r\n"
+        found = _cache[(path, stream)] = head.encode() + body
     return found
+
+
+def _streaming(path: bytes, body: bytes) -> bool:
+    return b"streamGenerateContent" in path or b'"stream":true' in body or b'"stream": true' in body
 
 
 class _Protocol(asyncio.Protocol):
@@ -46,8 +52,9 @@ class _Protocol(asyncio.Protocol):
             if len(self.buffer) < total:
                 return
             path = head.split(b" ", 2)[1]
+            body = self.buffer[end + 4 : total]
             self.buffer = self.buffer[total:]
-            self.transport.write(_response(path))
+            self.transport.write(_response(path, _streaming(path, body)))
 
 
 async def main() -> None:

@@ -70,3 +70,13 @@ def test_empty_reads_do_not_end_a_pending_crlf() -> None:
     events += decoder.feed(b"\n")
     assert events == []
     assert _shape(decoder.feed(b"\n")) == [("message", "x", None)]
+
+
+def test_the_fast_chunk_builders_make_the_same_chunks_as_the_constructor() -> None:
+    from mirascope import llm
+    from mirascope.llm.providers import text_chunk, thinking_chunk
+
+    raw = {"delta": "x"}
+    assert text_chunk("x", raw) == llm.Chunk(content="x", raw=raw)
+    assert thinking_chunk("y", raw) == llm.Chunk(thinking="y", raw=raw)
+    assert type(text_chunk("x", raw)) is llm.Chunk

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from typing import Any
 
 # Values a provider applies when the field is absent: sending them or not means the same.
-_DEFAULTS = {("detail", "auto"), ("includeThoughts", False)}
+_DEFAULTS = {("detail", "auto"), ("includeThoughts", False), ("strict", False)}
 _TEXT_TYPES = {"input_text": "text", "output_text": "text"}
 
 
@@ -19,7 +21,9 @@ def meaning(node: Any) -> Any:
 
     - keys in camelCase (Google accepts both spellings), `None` values and defaults dropped;
     - numbers as floats (`50` and `50.0` are the same top_k);
-    - a message `content` string is the same as a single text part;
+    - a message `content` string is the same as a single text part, and so is an Anthropic
+      `system` string; the `developer` role is the `system` role;
+    - tool-call `arguments` JSON text compared as the JSON it holds;
     - `input_text`/`output_text` part types are text, and `"type": "message"` on a role item is implied.
     """
     if isinstance(node, dict):
@@ -30,11 +34,19 @@ def meaning(node: Any) -> Any:
                 continue
             if key == "content" and isinstance(value, str) and ("role" in node):
                 value = [{"type": "text", "text": value}]
+            if key == "role" and value == "developer":
+                value = "system"  # OpenAI's newer name for the system role; both are accepted
+            if key == "system" and isinstance(value, str):
+                value = [{"type": "text", "text": value}]  # Anthropic: a string is one text block
             if key == "type" and value == "message" and "role" in node:
                 continue
             if key == "type" and value in _TEXT_TYPES:
                 value = _TEXT_TYPES[value]
-            if key == "data" and isinstance(value, str):
+            if key == "arguments" and isinstance(value, str):
+                # Tool-call arguments are JSON text; spacing is not meaning.
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            if key in ("data", "thoughtSignature") and isinstance(value, str):
                 # Standard and URL-safe base64 carry the same bytes; providers accept both.
                 value = value.translate(str.maketrans("-_", "+/")).rstrip("=")
             out[key] = meaning(value)

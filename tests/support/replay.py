@@ -29,8 +29,12 @@ class Received:
         return json.loads(self.body)
 
 
-def encode_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    """The status, headers and body bytes of a recorded response."""
+def encode_response(response: dict[str, Any], *, ascii: bool = True) -> tuple[int, dict[str, str], bytes]:
+    """The status, headers and body bytes of a recorded response.
+
+    `ascii=False` writes non-ASCII text as raw UTF-8, as most providers send it, rather than
+    as `\\u` escapes.
+    """
     headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
     if "sse" in response:
         ending = response.get("sse_line_ending", "\n")
@@ -43,7 +47,7 @@ def encode_response(response: dict[str, Any]) -> tuple[int, dict[str, str], byte
                 lines.append(f": {event['comment']}")
             if "data" in event:
                 data = event["data"]
-                text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+                text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"), ensure_ascii=ascii)
                 lines.append(f"data: {text}")
             if "raw" in event:
                 lines.append(str(event["raw"]))

@@ -56,6 +56,16 @@ def base_url_for(fixture: dict[str, Any], server_url: str) -> str:
     raise ValueError(f"unexpected path {path}")
 
 
+def client_for(fixture: dict[str, Any], server_url: str) -> llm.Client:
+    """A client for the fixture's provider pointed at the replay server, with the betas it recorded."""
+    options: dict[str, Any] = {}
+    beta = fixture["exchanges"][0]["request"]["headers"].get("anthropic-beta")
+    if beta:
+        options["betas"] = beta.split(",")
+    provider = provider_for(fixture)
+    return llm.client(provider, base_url=base_url_for(fixture, server_url), api_key="test-key", **options)
+
+
 def _b64decode(text: str) -> bytes:
     # Google's recordings hold URL-safe base64; the others the standard alphabet.
     return base64.b64decode(text.translate(str.maketrans("-_", "+/")) + "=" * (-len(text) % 4))
