@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from mirascope.llm.providers.sse import ServerSentEvent, SSEDecoder
 
@@ -72,11 +74,51 @@ def test_empty_reads_do_not_end_a_pending_crlf() -> None:
     assert _shape(decoder.feed(b"\n")) == [("message", "x", None)]
 
 
-def test_the_fast_chunk_builders_make_the_same_chunks_as_the_constructor() -> None:
+CRLF_STREAM = (
+    b'data: {"candidates": [{"content": {"parts": [{"text": "caf\xc3\xa9"}]}}]}\r\n\r\n'
+    b"event: named\r\ndata: two\r\ndata: lines\r\n\r\n"
+    b"\r\n"
+    b": keep-alive\r\n\r\n"
+    b"data: last\r\n\r\n"
+)
+CRLF_EXPECTED = [
+    ("message", '{"candidates": [{"content": {"parts": [{"text": "caf\u00e9"}]}}]}', None),
+    ("named", "two\nlines", None),
+    ("message", "last", None),
+]
+
+
+@pytest.mark.parametrize("cut", range(1, len(CRLF_STREAM)))
+def test_a_crlf_stream_cut_anywhere_decodes_the_same_events(cut: int) -> None:
+    assert _shape(_decode_in_pieces(CRLF_STREAM, [cut])) == CRLF_EXPECTED
+
+
+def test_line_endings_may_change_within_a_stream() -> None:
+    mixed = b"data: a\r\n\r\ndata: b\n\ndata: c\r\rdata: d\r\n\ndata: e\n\r\n"
+    expected = [("message", text, None) for text in "abcde"]
+    assert _shape(_decode_in_pieces(mixed, [])) == expected
+    for cut in range(1, len(mixed)):
+        assert _shape(_decode_in_pieces(mixed, [cut])) == expected, cut
+
+
+def test_random_many_piece_cuts_decode_the_same_events() -> None:
+    rng = random.Random(7)
+    for stream, expected in ((STREAM, EXPECTED), (CRLF_STREAM, CRLF_EXPECTED)):
+        for _ in range(300):
+            cuts = sorted(rng.sample(range(1, len(stream)), rng.randint(2, 12)))
+            assert _shape(_decode_in_pieces(stream, cuts)) == expected, cuts
+
+
+def test_new_chunk_builds_the_chunk_the_constructor_builds_from_the_fields_in_order() -> None:
     from mirascope import llm
-    from mirascope.llm.providers import text_chunk, thinking_chunk
+    from mirascope.llm.providers import new_chunk
 
     raw = {"delta": "x"}
-    assert text_chunk("x", raw) == llm.Chunk(content="x", raw=raw)
-    assert thinking_chunk("y", raw) == llm.Chunk(thinking="y", raw=raw)
-    assert type(text_chunk("x", raw)) is llm.Chunk
+    usage = llm.Usage(input_tokens=1, output_tokens=2)
+    delta = llm.ToolCallDelta(index=0, args="{")
+    built = new_chunk(llm.Chunk, ("x", "y", delta, usage, "stop", raw))
+    assert built == llm.Chunk(
+        content="x", thinking="y", tool_call_delta=delta, usage=usage, finish_reason="stop", raw=raw
+    )
+    assert type(built) is llm.Chunk
+    assert llm.Chunk._fields == ("content", "thinking", "tool_call_delta", "usage", "finish_reason", "raw")

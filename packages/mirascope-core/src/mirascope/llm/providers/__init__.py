@@ -24,7 +24,7 @@ from attrs import field, frozen
 from ..messages import Message
 from ..params import CallParams
 from ..responses import FinishReason, Usage
-from ..streams import Chunk
+from ..streams import Chunk, ToolCallDelta
 from ._registry import register, unregister
 
 if TYPE_CHECKING:
@@ -43,10 +43,9 @@ __all__ = [
     "Provider",
     "Request",
     "StreamDecoder",
+    "new_chunk",
     "refuse_unsupported",
     "register",
-    "text_chunk",
-    "thinking_chunk",
     "unregister",
     "warn_ignored",
 ]
@@ -193,21 +192,16 @@ class InProcessProvider(Provider, Protocol):
 
 
 _logger = logging.getLogger("mirascope")
-_tuple_new = cast("Callable[[type[Chunk], tuple[object, ...]], Chunk]", tuple.__new__)  # pyright: ignore[reportUnknownMemberType]
+new_chunk = cast(
+    "Callable[[type[Chunk], tuple[str, str, ToolCallDelta | None, Usage | None, FinishReason | None, object]], Chunk]",
+    tuple.__new__,  # pyright: ignore[reportUnknownMemberType]
+)
+"""Build a chunk from its fields in order: `new_chunk(llm.Chunk, (content, thinking,
+tool_call_delta, usage, finish_reason, raw))`.
 
-
-def text_chunk(text: str, raw: object) -> Chunk:
-    """`llm.Chunk(content=text, raw=raw)`, built in a third of the time.
-
-    Stream decoders make one chunk per event, and most carry only text: this skips the
-    keyword-argument handling of the named tuple's constructor.
-    """
-    return _tuple_new(Chunk, (text, "", None, None, None, raw))
-
-
-def thinking_chunk(text: str, raw: object) -> Chunk:
-    """`llm.Chunk(thinking=text, raw=raw)`, built as fast as `text_chunk`."""
-    return _tuple_new(Chunk, ("", text, None, None, None, raw))
+For a stream decoder's hot path: a decoder makes one chunk per event, and this skips the
+keyword handling of `llm.Chunk(...)`, a third of the cost of making one.
+"""
 
 
 def warn_ignored(model_id: str, param: str, reason: str) -> None:
@@ -236,9 +230,13 @@ def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: b
         (request.format is not None, format, "response_model"),
     ):
         if wanted and not supported:
+            after = (
+                "'openai-completions:' and 'local:' models take it now"
+                if feature == "response_model"
+                else "use a model whose provider does, or call without it"
+            )
             raise FeatureNotSupportedError(
-                f"The {provider!r} provider does not support {feature} in this release; "
-                "'openai-completions:' and 'local:' models do.",
+                f"The {provider!r} provider does not support {feature} in this release; {after}.",
                 model=request.model_id,
                 feature=feature,
             )

@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, text_chunk, thinking_chunk
+from mirascope.llm.providers import Decoded, Request, new_chunk
 
 from . import decode
 
@@ -23,6 +23,7 @@ __all__ = ["MessagesStream"]
 
 _NONE: tuple[llm.Chunk, ...] = ()
 _loads = json.loads
+_Chunk = llm.Chunk
 
 
 class _Block:
@@ -90,20 +91,30 @@ class MessagesStream:
             return _NONE
         body: dict[str, Any] = _loads(data)
         self.raw.append(body)
+        try:
+            # The hot path, nearly every event of a reply: a text delta to a known block.
+            delta: dict[str, Any] = body["delta"]
+            if delta["type"] == "text_delta" and body["type"] == "content_block_delta":
+                text: str = delta["text"]
+                if text:
+                    self._blocks[body["index"]].pieces.append(text)
+                    return (new_chunk(_Chunk, (text, "", None, None, None, body)),)
+        except (KeyError, TypeError):
+            pass  # any other event takes the general path
         # The body's own `type` rather than the SSE name: a proxy may drop `event:` lines.
         kind = body.get("type")
         if kind == "content_block_delta":
             block = self._blocks.get(body.get("index", -1))
             if block is None:
                 return _NONE  # a delta for a block that never started has nowhere to go
-            delta: dict[str, Any] = body.get("delta") or {}
+            delta = body.get("delta") or {}
             delta_kind = delta.get("type")
             if delta_kind == "text_delta":
                 text: str = delta.get("text") or ""
                 if not text:
                     return _NONE
                 block.pieces.append(text)
-                return (text_chunk(text, body),)
+                return (new_chunk(_Chunk, (text, "", None, None, None, body)),)
             if delta_kind == "input_json_delta":
                 partial: str = delta.get("partial_json") or ""
                 if not partial:
@@ -117,7 +128,7 @@ class MessagesStream:
                 if not thinking:
                     return _NONE
                 block.pieces.append(thinking)
-                return (thinking_chunk(thinking, body),) if self._thoughts else _NONE
+                return (new_chunk(_Chunk, ("", thinking, None, None, None, body)),) if self._thoughts else _NONE
             if delta_kind == "signature_delta":
                 block.signature = (block.signature or "") + (delta.get("signature") or "")
             elif delta_kind == "citations_delta":

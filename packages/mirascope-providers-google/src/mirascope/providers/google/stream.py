@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, new_chunk
 
 from .decode import FINISH_REASONS, decode, usage
 from .encode import GENERATED_ID_PREFIX
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["GoogleStream"]
 
 _NONE: tuple[llm.Chunk, ...] = ()
+_loads = json.loads
+_Chunk = llm.Chunk
 
 
 class GoogleStream:
@@ -78,7 +80,7 @@ class GoogleStream:
         data = event.data
         if not data:
             return _NONE
-        body: dict[str, Any] = json.loads(data)
+        body: dict[str, Any] = _loads(data)
         self.raw.append(body)
         if "error" in body:
             from mirascope.llm.providers.http import error_from_event
@@ -86,10 +88,26 @@ class GoogleStream:
             from .errors import CODES
 
             raise error_from_event(self._provider, body, codes=CODES)
+        run = self._run
+        if run is not None and not self._run_thought:
+            try:
+                # The hot path, nearly every event of a reply: one more plain text part, which
+                # joins the answer text before it.
+                (candidate,) = body["candidates"]
+                (part,) = candidate["content"]["parts"]
+                text: str = part["text"]
+                if text and len(part) == 1 and "finishReason" not in candidate:
+                    run.append(text)
+                    metadata: dict[str, Any] | None = body.get("usageMetadata")
+                    if metadata:
+                        self._usage = metadata
+                    return (new_chunk(_Chunk, (text, "", None, None, None, body)),)
+            except (KeyError, TypeError, ValueError):
+                pass  # any other shape takes the general path
         # Every event repeats these; usage is a running total, so the last one is the reply's.
         self._id = body.get("responseId") or self._id
         self._model = body.get("modelVersion") or self._model
-        metadata: dict[str, Any] | None = body.get("usageMetadata")
+        metadata = body.get("usageMetadata")
         if metadata:
             self._usage = metadata
         candidates: list[dict[str, Any]] | None = body.get("candidates")
@@ -148,8 +166,8 @@ class GoogleStream:
             if not text:
                 return None
             if thought:
-                return llm.Chunk(thinking=text, raw=body)
-            return llm.Chunk(content=text, raw=body)
+                return new_chunk(_Chunk, ("", text, None, None, None, body))
+            return new_chunk(_Chunk, (text, "", None, None, None, body))
         self._run = None
         call: dict[str, Any] | None = part.get("functionCall")
         # The id `decode` gives a call Gemini sent without one depends on its place among the parts.

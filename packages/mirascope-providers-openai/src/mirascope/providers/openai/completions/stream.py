@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, text_chunk
+from mirascope.llm.providers import Decoded, Request, new_chunk
 
 from .._shared import obj, objs, parse_arguments
 from .decode import FINISH, usage
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 
 _NONE: tuple[llm.Chunk, ...] = ()
 _loads = json.loads
-# A delta with only these keys is plain text (some servers repeat the role on every delta).
-_TEXT_ONLY = frozenset({"content", "role"})
+_Chunk = llm.Chunk
 
 
 class _Call:
@@ -69,18 +68,18 @@ class CompletionsStream:
         self.raw.append(body)
         if self._id is None:
             self._start(body)
-        choices = body.get("choices")
-        if body.get("usage") or not choices or len(choices) != 1:
             return self._general(body)
-        choice = choices[0]
-        delta: dict[str, Any] = choice.get("delta")
-        # The hot path, nearly every event of a stream: a text delta and nothing else.
-        if choice.get("finish_reason") is None and type(delta) is dict and delta.keys() <= _TEXT_ONLY:
-            content: str | None = delta.get("content")
-            if content:
-                self._text.append(content)
-                return (text_chunk(content, body),)
-            return _NONE
+        try:
+            (choice,) = body["choices"]
+            delta: dict[str, Any] = choice["delta"]
+            # The hot path, nearly every event of a stream: a text delta and nothing else.
+            if len(delta) == 1 and choice["finish_reason"] is None and body.get("usage") is None:
+                content: str = delta["content"]
+                if content:
+                    self._text.append(content)
+                    return (new_chunk(_Chunk, (content, "", None, None, None, body)),)
+        except (KeyError, TypeError, ValueError):
+            pass  # any other shape takes the general path
         return self._general(body)
 
     def _start(self, body: dict[str, Any]) -> None:

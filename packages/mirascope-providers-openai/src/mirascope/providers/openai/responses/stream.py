@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, text_chunk, thinking_chunk
+from mirascope.llm.providers import Decoded, Request, new_chunk
 
 from .._shared import obj
 from ..errors import CODES
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _NONE: tuple[llm.Chunk, ...] = ()
 _loads = json.loads
+_Chunk = llm.Chunk
 
 # An error inside a stream has no HTTP status to go by, only the code OpenAI puts in the event.
 STREAM_CODES: dict[str, type[llm.APIError]] = {
@@ -109,7 +110,7 @@ class ResponsesStream:
             # The hot path. The text is not gathered here: the final event carries it whole,
             # and a stream cut short reads it back from `raw` (see `_output`).
             delta: str | None = body.get("delta")
-            return (text_chunk(delta, body),) if delta else _NONE
+            return (new_chunk(_Chunk, (delta, "", None, None, None, body)),) if delta else _NONE
         handler = self._DISPATCH.get(kind)
         return _NONE if handler is None else handler(self, body)
 
@@ -118,7 +119,7 @@ class ResponsesStream:
         item = self._items.get(body.get("output_index", -1))
         if item is not None:
             item.add(body.get("content_index", 0), "refusal", delta)
-        return (text_chunk(delta, body),) if delta else _NONE
+        return (new_chunk(_Chunk, (delta, "", None, None, None, body)),) if delta else _NONE
 
     def _arguments(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
         delta: str = body.get("delta") or ""
@@ -136,11 +137,11 @@ class ResponsesStream:
         if not delta:
             return _NONE
         self._thought = True
-        return (thinking_chunk(delta, body),)
+        return (new_chunk(_Chunk, ("", delta, None, None, None, body)),)
 
     def _summary_part(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
         # The reply joins summary parts with a newline; the streamed thinking must read the same.
-        return (thinking_chunk("\n", body),) if self._thought else _NONE
+        return (llm.Chunk(thinking="\n", raw=body),) if self._thought else _NONE
 
     def _added(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
         item = obj(body.get("item"))
