@@ -143,8 +143,7 @@ class Stream(_StreamState, Generic[T]):
         try:
             for data in self._http.iter_bytes():
                 for sse_event in sse.feed(data):
-                    for chunk in event(sse_event):  # cheaper than `yield from` for 1-tuples
-                        yield chunk
+                    yield from event(sse_event)
             for sse_event in sse.flush():
                 yield from event(sse_event)
             if not sse.seen_event and sse.stray:

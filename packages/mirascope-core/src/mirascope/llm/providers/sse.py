@@ -2,9 +2,9 @@
 
 Bytes go in as the network delivers them; complete events come out. Each read is cut at its
 last line end; the complete part is decoded once and split into events at the blank lines, all
-in C loops, so the Python work is per event, not per line or byte. A piece that completes no event is only kept, not scanned again, until one ends; so no
-byte is scanned more than a few times however the stream is cut, and a character split between
-reads is decoded whole.
+in C loops, so the Python work is per event, not per line or byte. A piece that completes no
+event is only kept, not scanned again, until one ends; so no byte is scanned more than a few
+times however the stream is cut, and a character split between reads is decoded whole.
 
 Follows the WHATWG rules: lines end in CRLF, LF or CR (a CRLF may be split across reads); `:`
 starts a comment (keep-alives); `data:` lines join with newlines; a blank line ends an event;
