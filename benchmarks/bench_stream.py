@@ -3,7 +3,7 @@
 The floor is the least a user could write by hand: POST the same body with a shared httpx
 client, read the event stream with `iter_lines`, and `json.loads` every `data:` line. Mirascope
 does the same exchange through `@llm.call(..., stream=True)`, yielding an `llm.Chunk` per text
-delta and assembling `stream.response` at the end. Rounds alternate between the two so machine
+delta and assembling `stream.response` at the end. The two alternate run by run so machine
 noise hits both. Reported:
 
 - whole stream: median(ours) / median(floor), and the extra microseconds per chunk;
@@ -60,32 +60,31 @@ def _stream_case(case: tuple[str, str, str, str, dict[str, Any], dict[str, str]]
     return path, {**body, **extra}
 
 
-def _median_pair(
-    floor: Callable[[], tuple[float, float]], ours: Callable[[], tuple[float, float]], rounds: int, n: int
-) -> tuple[float, float, float, float]:
+def _summary(floor: list[tuple[float, float]], ours: list[tuple[float, float]]) -> tuple[float, float, float, float]:
     """Median whole-stream and first-chunk seconds, floor then ours."""
-    for fn in (floor, ours):
-        for _ in range(20):
-            fn()
-    floor_total: list[float] = []
-    floor_first: list[float] = []
-    our_total: list[float] = []
-    our_first: list[float] = []
-    for _ in range(rounds):
-        for fn, totals, firsts in ((floor, floor_total, floor_first), (ours, our_total, our_first)):
-            runs = [fn() for _ in range(n)]
-            totals.append(statistics.median(r[0] for r in runs))
-            firsts.append(statistics.median(r[1] for r in runs))
     return (
-        statistics.median(floor_total),
-        statistics.median(floor_first),
-        statistics.median(our_total),
-        statistics.median(our_first),
+        statistics.median(r[0] for r in floor),
+        statistics.median(r[1] for r in floor),
+        statistics.median(r[0] for r in ours),
+        statistics.median(r[1] for r in ours),
     )
 
 
+def _run(floor: Callable[[], tuple[float, float]], ours: Callable[[], tuple[float, float]], runs: int) -> Any:
+    """Warm both up, then alternate them run by run so drift in the machine hits both alike."""
+    for _ in range(20):
+        floor()
+        ours()
+    floors: list[tuple[float, float]] = []
+    mine: list[tuple[float, float]] = []
+    for _ in range(runs):
+        floors.append(floor())
+        mine.append(ours())
+    return _summary(floors, mine)
+
+
 def bench_sync(
-    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int
+    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], runs: int
 ) -> tuple[float, float, float, float]:
     provider, model_id, suffix, _, _, headers = case
     path, body = _stream_case(case)
@@ -121,14 +120,14 @@ def bench_sync(
         return clock() - start, first
 
     try:
-        return _median_pair(floor, ours, rounds, n)
+        return _run(floor, ours, runs)
     finally:
         raw.close()
         client.close()
 
 
 def bench_async(
-    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], rounds: int, n: int
+    url: str, case: tuple[str, str, str, str, dict[str, Any], dict[str, str]], runs: int
 ) -> tuple[float, float, float, float]:
     provider, model_id, suffix, _, _, headers = case
     path, body = _stream_case(case)
@@ -167,31 +166,24 @@ def bench_async(
             assert chunks == STREAM_CHUNKS
             return clock() - start, first
 
-        # The timing loop is written out here (not shared with sync) because every run is awaited.
-        for fn in (floor, ours):
-            for _ in range(20):
-                await fn()
-        results: dict[str, list[tuple[float, float]]] = {"floor": [], "ours": []}
-        for _ in range(rounds):
-            for name, fn in (("floor", floor), ("ours", ours)):
-                runs = [await fn() for _ in range(n)]
-                results[name].append((statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+        for _ in range(20):
+            await floor()
+            await ours()
+        floors: list[tuple[float, float]] = []
+        mine: list[tuple[float, float]] = []
+        for _ in range(runs):
+            floors.append(await floor())
+            mine.append(await ours())
         await raw.aclose()
         await client.aclose()
-        return (
-            statistics.median(r[0] for r in results["floor"]),
-            statistics.median(r[1] for r in results["floor"]),
-            statistics.median(r[0] for r in results["ours"]),
-            statistics.median(r[1] for r in results["ours"]),
-        )
+        return _summary(floors, mine)
 
     return asyncio.run(main())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--n", type=int, default=30, help="streams per round")
+    parser.add_argument("--runs", type=int, default=300, help="streams each, alternating")
     parser.add_argument("--provider", action="append", help="only these prefixes")
     args = parser.parse_args()
 
@@ -201,7 +193,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         print(
             f"{STREAM_CHUNKS}-chunk stream vs raw httpx + json.loads per event "
-            f"(same local server, {args.rounds} alternating rounds of {args.n})"
+            f"(same local server, {args.runs} runs each, alternating, medians)"
         )
         print(
             f"{'provider':<20} {'mode':<6} {'floor µs':>9} {'ours µs':>9} {'ratio':>7} "
@@ -211,7 +203,7 @@ def main() -> None:
             if args.provider and case[0] not in args.provider:
                 continue
             for mode, bench in (("sync", bench_sync), ("async", bench_async)):
-                floor, floor_first, ours, ours_first = bench(url, case, args.rounds, args.n)
+                floor, floor_first, ours, ours_first = bench(url, case, args.runs)
                 print(
                     f"{case[0]:<20} {mode:<6} {floor * 1e6:>9.1f} {ours * 1e6:>9.1f} {ours / floor:>6.3f}x "
                     f"{(ours - floor) / STREAM_CHUNKS * 1e6:>9.2f} {(ours_first - floor_first) * 1e3:>+14.3f}"

@@ -7,3 +7,5 @@ source scripts/_uv.sh
 "${UV[@]}" run --no-sync python benchmarks/bench_import.py "$@"
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_call.py
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_stream.py
