@@ -21,7 +21,15 @@ from mirascope import llm
 from tests.support.fixtures import find, fixtures_dir, load
 from tests.support.meaning import meaning
 from tests.support.replay import ReplayServer
-from tests.support.scenarios import client_for, messages_for, model_id_for, params_for, run_scenario
+from tests.support.scenarios import (
+    SECRETS,
+    client_for,
+    messages_for,
+    model_id_for,
+    params_for,
+    run_scenario,
+    secret_retrieval_tool,
+)
 from tests.support.streams import assembled_body, events
 
 SCENARIOS = (
@@ -34,15 +42,6 @@ SCENARIOS = (
     "test_call_with_tools",
 )
 CASES = find(SCENARIOS, ("stream", "async_stream"))
-
-_SECRETS = {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}
-
-
-@llm.tool
-def secret_retrieval_tool(password: str) -> str:
-    """A tool that requires a password to retrieve a secret."""
-    return _SECRETS.get(password, "Invalid password!")
-
 
 # The recording library asked for strict schemas where the API has them; so does this test.
 strict_secret_retrieval_tool = llm.tool(strict=True)(secret_retrieval_tool.fn)
@@ -272,7 +271,7 @@ def test_a_recorded_stream_sends_the_same_request_and_assembles_the_same_reply(
         first = steps[0][1]
         if "tool_calls_first_turn" in expected:
             assert len(first.tool_calls) == expected["tool_calls_first_turn"]
-            assert sorted(str(call.args["password"]) for call in first.tool_calls) == sorted(_SECRETS)
+            assert sorted(str(call.args["password"]) for call in first.tool_calls) == sorted(SECRETS)
         if expected.get("thoughts_present"):
             assert first.thinking
         last = steps[-1][1]

@@ -22,6 +22,16 @@ _SERVICE_HOSTS = {
 }
 
 
+SECRETS = {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}
+"""What the tool scenarios' `secret_retrieval_tool` answers."""
+
+
+@llm.tool
+def secret_retrieval_tool(password: str) -> str:
+    """A tool that requires a password to retrieve a secret."""
+    return SECRETS.get(password, "Invalid password!")
+
+
 def provider_for(fixture: dict[str, Any]) -> str:
     endpoint = fixture["endpoints"][0]
     url = urlsplit(fixture["exchanges"][0]["request"]["url"])

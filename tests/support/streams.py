@@ -7,9 +7,12 @@ non-streaming call and compare the two responses field by field.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from typing import Any
+
+from mirascope import llm
 
 
 def events(response: dict[str, Any]) -> list[Any]:
@@ -126,3 +129,26 @@ def _google(data: list[dict[str, Any]]) -> dict[str, Any]:
     candidate["content"] = {"role": "model", "parts": parts}
     body["candidates"] = [candidate]
     return body
+
+
+def read_stream(
+    model: llm.Model[Any], client: llm.Client, content: str | list[llm.Message], mode: str
+) -> tuple[list[llm.Chunk], llm.CallResponse[Any] | llm.AsyncCallResponse[Any]]:
+    """Stream `content` through `model` the way `mode` says (`stream` or `async_stream`).
+
+    Returns the chunks and the assembled response; the client is closed afterwards, inside the
+    event loop for async streams.
+    """
+    if mode == "async_stream":
+
+        async def run() -> tuple[list[llm.Chunk], llm.AsyncCallResponse[Any]]:
+            async with client:
+                stream = await model.stream_async(content)
+                chunks = [chunk async for chunk in stream]
+                return chunks, await stream.aresponse()
+
+        return asyncio.run(run())
+    with client:
+        stream = model.stream(content)
+        chunks = list(stream)
+        return chunks, stream.response

@@ -3,7 +3,6 @@ promise that a streamed reply assembles into exactly what the same reply decodes
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from tests.providers.anthropic.support import MODEL
 from tests.support.fixtures import load
 from tests.support.meaning import meaning
 from tests.support.replay import ReplayServer
+from tests.support.scenarios import secret_retrieval_tool
+from tests.support.streams import read_stream
 
 
 def _recording(scenario: str, mode: str = "stream") -> dict[str, Any]:
@@ -85,12 +86,6 @@ def _decoded_stream(request: Request, events: list[dict[str, Any]]) -> tuple[lis
     return chunks, decoder.finish()
 
 
-@llm.tool
-def secret_retrieval_tool(password: str) -> str:
-    """A tool that requires a password to retrieve a secret."""
-    return {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}.get(password, "Invalid password!")
-
-
 @pytest.mark.parametrize("mode", ["stream", "async_stream"])
 def test_a_recorded_stream_assembles_into_the_reply_it_streamed(replay_server: ReplayServer, mode: str) -> None:
     [exchange] = _recording("test_call", mode)["exchanges"]
@@ -98,20 +93,7 @@ def test_a_recorded_stream_assembles_into_the_reply_it_streamed(replay_server: R
     model = llm.model(MODEL, client=client)
 
     with replay_server.replaying([exchange["response"]]) as session:
-        if mode == "stream":
-            with client:
-                stream = model.stream("What is 4200 + 42?")
-                chunks = list(stream)
-                response = stream.response
-        else:
-
-            async def run() -> tuple[list[llm.Chunk], llm.AsyncCallResponse]:
-                async with client:
-                    stream = await model.stream_async("What is 4200 + 42?")
-                    chunks = [chunk async for chunk in stream]
-                    return chunks, stream.response
-
-            chunks, response = asyncio.run(run())
+        chunks, response = read_stream(model, client, "What is 4200 + 42?", mode)
 
     [sent] = session.requests
     assert sent.path == "/v1/messages"

@@ -3,7 +3,6 @@ server with Google's CRLF framing, tool declarations, resumes, errors and cut-of
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -22,18 +21,13 @@ from tests.providers.google.support import MODEL
 from tests.support.fixtures import load
 from tests.support.meaning import meaning
 from tests.support.replay import ReplayServer, encode_response
+from tests.support.scenarios import secret_retrieval_tool
+from tests.support.streams import read_stream
 
 THINKING_PROMPT = (
     "How many primes below 400 contain 79 as a substring? "
     "Answer ONLY with the number, not sharing which primes they are."
 )
-SECRETS = {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}
-
-
-@llm.tool
-def secret_retrieval_tool(password: str) -> str:
-    """A tool that requires a password to retrieve a secret."""
-    return SECRETS.get(password, "Invalid password!")
 
 
 def _recording(scenario: str, mode: str = "stream") -> dict[str, Any]:
@@ -150,20 +144,7 @@ def test_a_recorded_stream_posts_to_stream_generate_content_with_alt_sse_and_ass
     model = llm.model(MODEL, client=client)
 
     with replay_server.replaying([exchange["response"]]) as session:
-        if mode == "stream":
-            with client:
-                stream = model.stream("What is 4200 + 42?")
-                chunks = list(stream)
-                response: llm.CallResponse | llm.AsyncCallResponse = stream.response
-        else:
-
-            async def run() -> tuple[list[llm.Chunk], llm.AsyncCallResponse]:
-                async with client:
-                    stream = await model.stream_async("What is 4200 + 42?")
-                    chunks = [chunk async for chunk in stream]
-                    return chunks, stream.response
-
-            chunks, response = asyncio.run(run())
+        chunks, response = read_stream(model, client, "What is 4200 + 42?", mode)
 
     (sent,) = session.requests
     assert sent.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ from mirascope import llm
 
 from tests.support.fixtures import load
 from tests.support.replay import ReplayServer
+from tests.support.streams import read_stream
 
 
 def _recording(mode: str) -> dict[str, Any]:
@@ -31,19 +31,8 @@ def test_a_recorded_stream_assembles_into_the_reply_it_streamed(replay_server: R
     model = llm.model("openai-completions:gpt-4o", client=client)
 
     with replay_server.replaying([exchange["response"]]) as session:
-        if mode == "stream":
-            stream = model.stream("What is 4200 + 42?")
-            texts = [chunk.content for chunk in stream]
-            response = stream.response
-        else:
-
-            async def run() -> tuple[list[str], llm.AsyncCallResponse]:
-                async with client:
-                    stream = await model.stream_async("What is 4200 + 42?")
-                    texts = [chunk.content async for chunk in stream]
-                    return texts, stream.response
-
-            texts, response = asyncio.run(run())
+        chunks, response = read_stream(model, client, "What is 4200 + 42?", mode)
+    texts = [chunk.content for chunk in chunks]
 
     sent = session.requests[0].json()
     assert sent["stream"] is True

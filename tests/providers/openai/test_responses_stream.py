@@ -18,6 +18,8 @@ from mirascope.providers.openai.responses.decode import decode
 from tests.support.fixtures import load
 from tests.support.meaning import meaning
 from tests.support.replay import ReplayServer, encode_response
+from tests.support.scenarios import secret_retrieval_tool as scenario_tool
+from tests.support.streams import read_stream
 
 RECORDINGS = [
     f"{scenario}/{mode}.json"
@@ -33,10 +35,8 @@ RECORDINGS = [
 EXCHANGES = [(path, index) for path in RECORDINGS for index in range(len(load(path)["exchanges"]))]
 
 
-@llm.tool(strict=True)
-def secret_retrieval_tool(password: str) -> str:
-    """A tool that requires a password to retrieve a secret."""
-    return {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}[password]
+# The recording asked for a strict schema, as the Responses API treats tools by default.
+secret_retrieval_tool = llm.tool(strict=True)(scenario_tool.fn)
 
 
 def _events(exchange: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,19 +78,7 @@ def test_a_recorded_stream_assembles_into_the_reply_it_streamed(replay_server: R
     model = llm.model("openai:gpt-4o", client=client)
 
     with replay_server.replaying([exchange["response"]]) as session:
-        if mode == "stream":
-            stream = model.stream("What is 4200 + 42?")
-            chunks = list(stream)
-            response = stream.response
-        else:
-
-            async def run() -> tuple[list[llm.Chunk], llm.AsyncCallResponse]:
-                async with client:
-                    stream = await model.stream_async("What is 4200 + 42?")
-                    chunks = [chunk async for chunk in stream]
-                    return chunks, stream.response
-
-            chunks, response = asyncio.run(run())
+        chunks, response = read_stream(model, client, "What is 4200 + 42?", mode)
 
     sent = session.requests[0]
     assert sent.path == "/v1/responses"
