@@ -18,13 +18,53 @@ from .tools import Tool
 if TYPE_CHECKING:
     from .models import Model
 
-__all__ = ["AsyncCallResponse", "CallResponse", "FinishReason", "ResumeContent", "Usage"]
+__all__ = ["AsyncCallResponse", "CallResponse", "FinishReason", "ResumeContent", "StreamEvents", "Usage"]
 
 FinishReason: TypeAlias = Literal["stop", "max_tokens", "tool_call", "refusal", "content_filter", "other"]
 """Why the model stopped writing."""
 
 ResumeContent: TypeAlias = str | ContentPart | Message | Sequence[str | ContentPart | Message]
 """What `resume` takes: text, parts (tool outputs among them), or whole messages."""
+
+
+class StreamEvents:
+    """A streamed reply's events as they arrived, decoded from JSON the first time they are read.
+
+    Kept as text because almost nobody reads a stream's raw events, and holding every decoded
+    event costs each stream more than the rest of its decoding (the garbage collector walks
+    every retained container); text costs nearly nothing to keep. `[DONE]` and empty events are
+    left out; an event that is not JSON is kept as its text.
+    """
+
+    __slots__ = ("_decoded", "_texts")
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = texts
+        self._decoded: list[Any] | None = None
+
+    def decoded(self) -> list[Any]:
+        """The events, decoded once and then kept."""
+        if self._decoded is None:
+            import json
+
+            events: list[Any] = []
+            for text in self._texts:
+                if not text or text == "[DONE]":
+                    continue
+                try:
+                    events.append(json.loads(text))
+                except ValueError:
+                    events.append(text)
+            self._decoded = events
+        return self._decoded
+
+    def __repr__(self) -> str:
+        return repr(self.decoded())
+
+
+def plain_raw(raw: object) -> object:
+    """`raw` as the user sees it: a stream's events decoded, anything else as it is."""
+    return raw.decoded() if isinstance(raw, StreamEvents) else raw
 
 
 @frozen(kw_only=True)
@@ -64,8 +104,8 @@ class _ResponseData(Generic[T]):
     """The provider's id for this response."""
     provider_model: str | None = None
     """The model name the provider reported, often a dated snapshot of `model`."""
-    raw: object = None
-    """The provider's decoded response body, untouched."""
+    _raw: object = field(default=None, eq=plain_raw, alias="raw")
+    # Set with `raw=`; read through the `raw` property, which decodes a stream's events.
     params: CallParams = field(factory=lambda: CallParams())
     """The call parameters the call was made with; `resume` reuses them."""
     provider_params: Mapping[str, object] = field(factory=dict[str, object])
@@ -78,6 +118,11 @@ class _ResponseData(Generic[T]):
     """The tools the call offered; `resume` offers them again. Not serialized."""
     format: Format[T] | None = field(default=None, eq=False, repr=False)
     """The structured output asked for; `parse` reads the reply into it. Not serialized."""
+
+    @property
+    def raw(self) -> object:
+        """The provider's decoded response body, untouched; for a stream, the list of its events."""
+        return plain_raw(self._raw)
 
     @property
     def message(self) -> Message:

@@ -26,7 +26,7 @@ def _converter() -> Converter:
     from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
     from cattrs.strategies import configure_tagged_union
 
-    from .responses import AsyncCallResponse, CallResponse
+    from .responses import AsyncCallResponse, CallResponse, plain_raw
 
     converter = Converter(omit_if_default=True)
     # Raw provider bodies and metadata are plain JSON data already: structure passes them through
@@ -51,15 +51,27 @@ def _converter() -> Converter:
     )
     # The client, tools and response model are live Python objects: a restored response has none.
     omit = override(omit=True)
+    # `raw` is stored as `_raw` (a stream's events stay text until read) and written as `raw`,
+    # decoded; plain JSON data passes through as it is.
     for response_type in (CallResponse, AsyncCallResponse):
+        raw_out = override(rename="raw", unstruct_hook=plain_raw)
         converter.register_unstructure_hook(
             response_type,
             make_dict_unstructure_fn(
-                response_type, converter, _cattrs_omit_if_default=True, client=omit, tools=omit, format=omit
+                response_type,
+                converter,
+                _cattrs_omit_if_default=True,
+                client=omit,
+                tools=omit,
+                format=omit,
+                _raw=raw_out,
             ),
         )
         converter.register_structure_hook(
-            response_type, make_dict_structure_fn(response_type, converter, client=omit, tools=omit, format=omit)
+            response_type,
+            make_dict_structure_fn(
+                response_type, converter, client=omit, tools=omit, format=omit, _raw=override(rename="raw")
+            ),
         )
     return converter
 

@@ -10,7 +10,7 @@ from attrs import frozen
 from ._typevars import T
 from .content import ToolCall
 from .exceptions import APIError, Error
-from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, Usage
+from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, StreamEvents, Usage
 
 if TYPE_CHECKING:
     import httpx
@@ -60,7 +60,18 @@ class Chunk(NamedTuple):
 class _StreamState:
     """What a sync and an async stream share: the request, the decoder, the finished response."""
 
-    __slots__ = ("_client", "_closed", "_decoder", "_done", "_http", "_metadata", "_model", "_provider", "_request")
+    __slots__ = (
+        "_client",
+        "_closed",
+        "_decoder",
+        "_done",
+        "_events",
+        "_http",
+        "_metadata",
+        "_model",
+        "_provider",
+        "_request",
+    )
 
     def __init__(
         self,
@@ -79,6 +90,7 @@ class _StreamState:
         self._metadata = metadata
         self._decoder: StreamDecoder = provider.stream_decoder(request)
         self._done: Decoded | None = None
+        self._events: list[str] = []  # each event's data, as it arrived: the response's `raw`
         # Our own flag, not `http.is_closed`: a transport may hand over a body already read
         # (and so closed) that is still there to iterate.
         self._closed = False
@@ -141,10 +153,13 @@ class Stream(_StreamState, Generic[T]):
         sse = SSEDecoder()
         event = self._decoder.event
         try:
+            keep = self._events.append
             for data in self._http.iter_bytes():
                 for sse_event in sse.feed(data):
+                    keep(sse_event.data)
                     yield from event(sse_event)
             for sse_event in sse.flush():
+                keep(sse_event.data)
                 yield from event(sse_event)
             if not sse.seen_event and sse.stray:
                 raise self._bare_body_error(sse.stray)
@@ -162,7 +177,7 @@ class Stream(_StreamState, Generic[T]):
 
     def _respond(self, decoded: Decoded) -> CallResponse[T]:
         response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            CallResponse, self._request, decoded, self._decoder.raw, self._client, self._metadata
+            CallResponse, self._request, decoded, StreamEvents(self._events), self._client, self._metadata
         )
         return cast("CallResponse[T]", response)
 
@@ -232,11 +247,14 @@ class AsyncStream(_StreamState, Generic[T]):
         sse = SSEDecoder()
         event = self._decoder.event
         try:
+            keep = self._events.append
             async for data in self._http.aiter_bytes():
                 for sse_event in sse.feed(data):
+                    keep(sse_event.data)
                     for chunk in event(sse_event):
                         yield chunk
             for sse_event in sse.flush():
+                keep(sse_event.data)
                 for chunk in event(sse_event):
                     yield chunk
             if not sse.seen_event and sse.stray:
@@ -255,7 +273,7 @@ class AsyncStream(_StreamState, Generic[T]):
 
     def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
         response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            AsyncCallResponse, self._request, decoded, self._decoder.raw, self._client, self._metadata
+            AsyncCallResponse, self._request, decoded, StreamEvents(self._events), self._client, self._metadata
         )
         return cast("AsyncCallResponse[T]", response)
 

@@ -102,12 +102,11 @@ class Decoded:
 
 
 class StreamDecoder(Protocol):
-    """Reads one streamed reply, event by event, and assembles the whole of it at the end."""
+    """Reads one streamed reply, event by event, and assembles the whole of it at the end.
 
-    @property
-    def raw(self) -> list[Any]:
-        """Every decoded event so far, in order: the streamed response's `raw`."""
-        ...
+    Core keeps the events' text for the response's `raw`, decoded only if someone reads it; a
+    decoder keeps only what it needs to assemble the reply.
+    """
 
     def event(self, event: ServerSentEvent) -> Sequence[Chunk]:
         """The chunks one Server-Sent Event carries (often one, sometimes none).

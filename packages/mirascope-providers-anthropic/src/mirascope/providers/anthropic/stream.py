@@ -70,14 +70,12 @@ def _input(text: str) -> dict[str, Any]:
 class MessagesStream:
     """Reads one streamed Messages API reply."""
 
-    __slots__ = ("_blocks", "_calls", "_message", "_provider", "_request", "_thoughts", "_usage", "raw")
+    __slots__ = ("_blocks", "_calls", "_message", "_provider", "_request", "_thoughts", "_usage")
 
     def __init__(self, provider: ErrorSource, request: Request) -> None:
         self._provider = provider
         self._request = request
         self._thoughts = decode.includes_thoughts(request)
-        self.raw: list[Any] = []
-        """Every event body, in order: the streamed response's `raw`."""
         self._blocks: dict[int, _Block] = {}
         self._calls = 0
         self._message: dict[str, Any] = {}
@@ -90,7 +88,6 @@ class MessagesStream:
         if not data:
             return _NONE
         body: dict[str, Any] = _loads(data)
-        self.raw.append(body)
         try:
             # The hot path, nearly every event of a reply: a text delta to a known block.
             delta: dict[str, Any] = body["delta"]

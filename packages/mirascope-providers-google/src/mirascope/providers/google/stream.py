@@ -52,14 +52,11 @@ class GoogleStream:
         "_run_thought",
         "_texts",
         "_usage",
-        "raw",
     )
 
     def __init__(self, provider: ErrorSource, request: Request) -> None:
         self._provider = provider
         self._request = request
-        self.raw: list[Any] = []
-        """Every event body, as received."""
         self._parts: list[dict[str, Any]] = []
         # The pieces of each merged text part, by its index in `_parts`, joined by `finish`.
         self._texts: dict[int, list[str]] = {}
@@ -81,7 +78,6 @@ class GoogleStream:
         if not data:
             return _NONE
         body: dict[str, Any] = _loads(data)
-        self.raw.append(body)
         if "error" in body:
             from mirascope.llm.providers.http import error_from_event
 

@@ -43,13 +43,11 @@ class CompletionsStream:
         "_request",
         "_text",
         "_usage",
-        "raw",
     )
 
     def __init__(self, provider: ErrorSource, request: Request) -> None:
         self._provider = provider
         self._request = request
-        self.raw: list[Any] = []
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self._refusal: list[str] = []
@@ -65,7 +63,6 @@ class CompletionsStream:
         if data == "[DONE]" or not data:
             return _NONE
         body: dict[str, Any] = _loads(data)
-        self.raw.append(body)
         if self._id is None:
             self._start(body)
             return self._general(body)

@@ -77,6 +77,7 @@ class ResponsesStream:
 
     __slots__ = (
         "_calls",
+        "_deltas",
         "_final",
         "_id",
         "_items",
@@ -84,13 +85,13 @@ class ResponsesStream:
         "_provider",
         "_request",
         "_thought",
-        "raw",
     )
 
     def __init__(self, provider: ErrorSource, request: Request) -> None:
         self._provider = provider
         self._request = request
-        self.raw: list[Any] = []
+        # Text deltas as (output index, content index, text): only read if the stream is cut.
+        self._deltas: list[tuple[int, int, str]] = []
         self._items: dict[int, _Item] = {}
         self._calls = 0
         self._thought = False
@@ -104,13 +105,15 @@ class ResponsesStream:
         if not data or data == "[DONE]":
             return _NONE
         body: dict[str, Any] = _loads(data)
-        self.raw.append(body)
         kind: str = body.get("type", "")
         if kind == "response.output_text.delta":
-            # The hot path. The text is not gathered here: the final event carries it whole,
-            # and a stream cut short reads it back from `raw` (see `_output`).
+            # The hot path. The final event carries the text whole; the deltas are noted as
+            # plain values (cheap to keep) for a stream cut short before it (see `_output`).
             delta: str | None = body.get("delta")
-            return (new_chunk(_Chunk, (delta, "", None, None, None, body)),) if delta else _NONE
+            if not delta:
+                return _NONE
+            self._deltas.append((body.get("output_index", -1), body.get("content_index", 0), delta))
+            return (new_chunk(_Chunk, (delta, "", None, None, None, body)),)
         handler = self._DISPATCH.get(kind)
         return _NONE if handler is None else handler(self, body)
 
@@ -203,11 +206,11 @@ class ResponsesStream:
         raise error
 
     def _output(self) -> list[dict[str, Any]]:
-        for body in self.raw:
-            if body.get("type") == "response.output_text.delta":
-                item = self._items.get(body.get("output_index", -1))
-                if item is not None and not item.done:
-                    item.add(body.get("content_index", 0), "output_text", body.get("delta") or "")
+        for output_index, content_index, delta in self._deltas:
+            item = self._items.get(output_index)
+            if item is not None and not item.done:
+                item.add(content_index, "output_text", delta)
+        self._deltas = []
         return [self._items[index].so_far() for index in sorted(self._items)]
 
     def finish(self) -> Decoded:
