@@ -90,8 +90,8 @@ class ResponsesStream:
     def __init__(self, provider: ErrorSource, request: Request) -> None:
         self._provider = provider
         self._request = request
-        # Text deltas as (output index, content index, text): only read if the stream is cut.
-        self._deltas: list[tuple[int, int, str]] = []
+        # The text delta events as they arrived (text is cheap to keep): read if the stream is cut.
+        self._deltas: list[str] = []
         self._items: dict[int, _Item] = {}
         self._calls = 0
         self._thought = False
@@ -107,12 +107,12 @@ class ResponsesStream:
         body: dict[str, Any] = _loads(data)
         kind: str = body.get("type", "")
         if kind == "response.output_text.delta":
-            # The hot path. The final event carries the text whole; the deltas are noted as
-            # plain values (cheap to keep) for a stream cut short before it (see `_output`).
+            # The hot path. The final event carries the text whole; the event's text is kept
+            # for a stream cut short before it (see `_output`).
             delta: str | None = body.get("delta")
             if not delta:
                 return _NONE
-            self._deltas.append((body.get("output_index", -1), body.get("content_index", 0), delta))
+            self._deltas.append(data)
             return (new_chunk(_Chunk, (delta, "", None, None, None, body)),)
         handler = self._DISPATCH.get(kind)
         return _NONE if handler is None else handler(self, body)
@@ -206,10 +206,11 @@ class ResponsesStream:
         raise error
 
     def _output(self) -> list[dict[str, Any]]:
-        for output_index, content_index, delta in self._deltas:
-            item = self._items.get(output_index)
+        for data in self._deltas:
+            body = _loads(data)
+            item = self._items.get(body.get("output_index", -1))
             if item is not None and not item.done:
-                item.add(content_index, "output_text", delta)
+                item.add(body.get("content_index", 0), "output_text", body.get("delta") or "")
         self._deltas = []
         return [self._items[index].so_far() for index in sorted(self._items)]
 
