@@ -89,3 +89,20 @@ def test_resume_streams_the_next_reply_to_the_whole_conversation() -> None:
         {"role": "user", "content": "And then?"},
     ]
     assert sent[1]["stream"] is True
+
+
+def test_a_gzipped_json_error_body_sent_as_an_event_stream_is_read_once_decoded() -> None:
+    import gzip
+
+    body = gzip.compress(
+        json.dumps({"error": {"message": "Rate limit reached.", "code": "rate_limit_exceeded"}}).encode()
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/event-stream", "content-encoding": "gzip"}
+        return httpx.Response(200, headers=headers, content=body)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    client = llm.client("openai-completions", base_url="http://test/v1", api_key="k", http_client=http)
+    with pytest.raises(llm.APIError, match="Rate limit reached"):
+        list(llm.model("openai-completions:gpt-4o", client=client).stream("Hi"))

@@ -109,7 +109,9 @@ class _StreamState:
         import httpx
 
         body = "\n".join(lines).encode()
-        response = httpx.Response(self._http.status_code, content=body, headers=self._http.headers)
+        # Only its type: the body is already decoded, so a content-encoding must not apply again.
+        headers = {"content-type": self._http.headers.get("content-type", "text/event-stream")}
+        response = httpx.Response(self._http.status_code, content=body, headers=headers)
         return self._provider.error(self._request, response)
 
     def _respond(self, decoded: Decoded) -> Any:
