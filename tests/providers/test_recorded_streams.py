@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ import pytest
 from mirascope import llm
 
 from tests.support.fixtures import find, fixtures_dir, load
-from tests.support.meaning import meaning
+from tests.support.meaning import comparable
 from tests.support.replay import ReplayServer
 from tests.support.scenarios import (
     SECRETS,
@@ -55,7 +54,7 @@ def _run(
     mode: str,
     client: llm.Client,
     messages: list[llm.Message],
-    follow_up: Callable[[Any], list[llm.ToolOutput]] | None,
+    run_tools: bool,
 ) -> list[Step]:
     """The scenario's streamed call, and its streamed resume when it has a second step."""
     model_id = model_id_for(fixture)
@@ -77,9 +76,9 @@ def _run(
                 while True:
                     chunks = [chunk async for chunk in stream]
                     steps.append((chunks, await stream.aresponse()))
-                    if follow_up is None or len(steps) == len(fixture["exchanges"]):
+                    if not run_tools or len(steps) == len(fixture["exchanges"]):
                         return steps
-                    stream = await stream.resume(follow_up(stream.response))
+                    stream = await stream.resume(await stream.execute_tools())
 
         return asyncio.run(run())
 
@@ -93,71 +92,9 @@ def _run(
         while True:
             chunks = list(stream)
             steps.append((chunks, stream.response))
-            if follow_up is None or len(steps) == len(fixture["exchanges"]):
+            if not run_tools or len(steps) == len(fixture["exchanges"]):
                 return steps
-            stream = stream.resume(follow_up(stream.response))
-
-
-def _tool_outputs(response: llm.CallResponse | llm.AsyncCallResponse) -> list[llm.ToolOutput]:
-    return [
-        llm.ToolOutput(id=call.id, name=call.name, result=secret_retrieval_tool(str(call.args["password"])))
-        for call in response.tool_calls
-    ]
-
-
-_SCHEMA_KEYS = ("parameters", "parametersJsonSchema", "input_schema")
-
-
-def _tool_summary(tool: dict[str, Any]) -> Any:
-    """What a tool definition tells the model, whatever the API's spelling of it."""
-    if "functionDeclarations" in tool:
-        return [_tool_summary(declaration) for declaration in tool["functionDeclarations"]]
-    tool = tool.get("function", tool)
-    schema = next((tool[key] for key in _SCHEMA_KEYS if key in tool), {})
-    return (tool["name"], tool.get("description"), sorted(schema["properties"]), sorted(schema["required"]))
-
-
-def _comparable(body: dict[str, Any]) -> Any:
-    """A request's meaning, leaving out what may rightly differ from the recording.
-
-    - The stream flags are checked on their own.
-    - The recording library put Anthropic `cache_control` breakpoints on by itself, where
-      Mirascope leaves them to `llm.CacheControl`.
-    - Tool definitions are compared by what they tell the model (name, description,
-      parameters, required ones): the recordings spell schemas in each SDK's dialect (Google's
-      upper-case `parameters`, pydantic titles), the providers' own tests check the exact form.
-    - Thinking budgets per level are each provider's documented mapping, checked in its tests.
-    - Google: an empty `generationConfig` and a role on `systemInstruction` mean nothing.
-    """
-
-    def strip(node: Any) -> Any:
-        if isinstance(node, dict):
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                if key in (
-                    "cache_control",
-                    "stream",
-                    "stream_options",
-                    "thinkingBudget",
-                    "thinking_budget",
-                    "budget_tokens",
-                ):
-                    continue
-                if key == "tools":
-                    value = [_tool_summary(tool) for tool in value]
-                elif key == "systemInstruction":
-                    value = {k: v for k, v in value.items() if k != "role"}
-                elif key == "generationConfig":
-                    value = strip(value) or None
-                else:
-                    value = strip(value)
-                out[key] = value
-            return out
-        if isinstance(node, list):
-            return [strip(item) for item in node]
-        return node
-
-    return meaning(strip(body))
+            stream = stream.resume(stream.execute_tools())
 
 
 def _twin(path: str) -> dict[str, Any] | None:
@@ -193,14 +130,14 @@ def test_a_recorded_stream_sends_the_same_request_and_assembles_the_same_reply(
     expected = fixture["scenario"].get("expected") or {}
     # The thinking scenario's second step changes the thinking level, a capability issue's
     # concern; here the first streamed turn is the subject.
-    follow_up = _tool_outputs if fixture["scenario"].get("tools") else None
-    exchanges = fixture["exchanges"] if follow_up else fixture["exchanges"][:1]
+    run_tools = bool(fixture["scenario"].get("tools"))
+    exchanges = fixture["exchanges"] if run_tools else fixture["exchanges"][:1]
 
     with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
         if "raises" in expected or exchanges[0]["response"]["status"] >= 400:
             recorded = exchanges[0]["response"]
             with pytest.raises(llm.APIError) as raised:
-                _run(fixture, mode, client, messages, follow_up)
+                _run(fixture, mode, client, messages, run_tools)
             error = raised.value
             assert type(error).__name__ == expected.get("raises", type(error).__name__)
             assert error.status_code == recorded["status"]
@@ -208,7 +145,7 @@ def test_a_recorded_stream_sends_the_same_request_and_assembles_the_same_reply(
             assert recorded["json"]["error"]["message"] in str(error)
             steps: list[Step] = []
         else:
-            steps = _run(fixture, mode, client, messages, follow_up)
+            steps = _run(fixture, mode, client, messages, run_tools)
 
     assert len(session.requests) == len(exchanges)
     for sent, exchange in zip(session.requests, exchanges, strict=True):
@@ -216,7 +153,7 @@ def test_a_recorded_stream_sends_the_same_request_and_assembles_the_same_reply(
         assert sent.path == recorded_url.path
         assert sent.query == recorded_url.query
         body = sent.json()
-        assert _comparable(body) == _comparable(exchange["request"]["json"])
+        assert comparable(body) == comparable(exchange["request"]["json"])
         if endpoint.startswith(("openai", "anthropic")):
             assert body["stream"] is True
         if endpoint.startswith("openai.chat"):

@@ -32,6 +32,8 @@ def meaning(node: Any) -> Any:
             key = _camel(key)
             if value is None or (isinstance(value, str | bool) and (key, value) in _DEFAULTS):
                 continue
+            if key == "annotations" and value == []:
+                continue  # OpenAI's empty citation list, echoed back by some libraries
             if key == "content" and isinstance(value, str) and ("role" in node):
                 value = [{"type": "text", "text": value}]
             if key == "role" and value == "developer":
@@ -58,3 +60,58 @@ def meaning(node: Any) -> Any:
     if isinstance(node, int | float):
         return float(node)
     return node
+
+
+_SCHEMA_KEYS = ("parameters", "parametersJsonSchema", "input_schema")
+
+
+def tool_summary(tool: dict[str, Any]) -> Any:
+    """What a tool definition tells the model, whatever the API's spelling of it."""
+    if "functionDeclarations" in tool:
+        return [tool_summary(declaration) for declaration in tool["functionDeclarations"]]
+    tool = tool.get("function", tool)
+    schema = next((tool[key] for key in _SCHEMA_KEYS if key in tool), {})
+    return (tool["name"], tool.get("description"), sorted(schema["properties"]), sorted(schema["required"]))
+
+
+def comparable(body: dict[str, Any]) -> Any:
+    """A request's meaning, leaving out what may rightly differ from the recording.
+
+    - The stream flags are checked on their own.
+    - The recording library put Anthropic `cache_control` breakpoints on by itself, where
+      Mirascope leaves them to `llm.CacheControl`.
+    - Tool definitions are compared by what they tell the model (name, description,
+      parameters, required ones): the recordings spell schemas in each SDK's dialect (Google's
+      upper-case `parameters`, pydantic titles), the providers' own tests check the exact form.
+    - Thinking budgets per level are each provider's documented mapping, checked in its tests.
+    - Google: an empty `generationConfig` and a role on `systemInstruction` mean nothing.
+    """
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key in (
+                    "cache_control",
+                    "stream",
+                    "stream_options",
+                    "thinkingBudget",
+                    "thinking_budget",
+                    "budget_tokens",
+                ):
+                    continue
+                if key == "tools":
+                    value = [tool_summary(tool) for tool in value]
+                elif key == "systemInstruction":
+                    value = {k: v for k, v in value.items() if k != "role"}
+                elif key == "generationConfig":
+                    value = strip(value) or None
+                else:
+                    value = strip(value)
+                out[key] = value
+            return out
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    return meaning(strip(body))

@@ -9,7 +9,7 @@ from attrs import field, frozen
 
 from ._typevars import T
 from .clients import Client
-from .content import ContentPart, Image, Thought, ToolCall
+from .content import ContentPart, Image, Thought, ToolCall, ToolOutput
 from .formatting import Format
 from .messages import Message, user
 from .params import CallParams
@@ -226,6 +226,17 @@ class CallResponse(_ResponseData[T]):
         """
         return self._model()._call(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]
 
+    def execute_tools(self) -> list[ToolOutput]:
+        """Run every tool call of the reply, in order; return their outputs for `resume`.
+
+        A tool that raises, a call to a tool the call did not offer, or arguments that do not
+        fit become an output with `is_error=True` describing the error, so the loop goes on.
+        An async tool is run to completion (from outside any event loop).
+        """
+        from ._execute import execute
+
+        return execute(self.tools, self.tool_calls)
+
 
 @frozen(kw_only=True)
 class AsyncCallResponse(_ResponseData[T]):
@@ -238,3 +249,12 @@ class AsyncCallResponse(_ResponseData[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         return await self._model()._call_async(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]
+
+    async def execute_tools(self) -> list[ToolOutput]:
+        """Run every tool call of the reply, async tools concurrently; outputs keep the calls' order.
+
+        Failures become outputs with `is_error=True`, as with `CallResponse.execute_tools`.
+        """
+        from ._execute import execute_async
+
+        return await execute_async(self.tools, self.tool_calls)

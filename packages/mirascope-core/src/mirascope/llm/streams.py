@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, cast
 from attrs import frozen
 
 from ._typevars import T
-from .content import ToolCall
+from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error
 from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, StreamEvents, Usage
 
@@ -200,6 +200,10 @@ class Stream(_StreamState, Generic[T]):
         """
         return self._finished()
 
+    def execute_tools(self) -> list[ToolOutput]:
+        """Run the tool calls of the finished reply (see `llm.CallResponse.execute_tools`)."""
+        return self._finished().execute_tools()
+
     def resume(self, content: ResumeContent) -> Stream[T]:
         """Stream the model's next reply to the conversation plus `content`.
 
@@ -296,6 +300,10 @@ class AsyncStream(_StreamState, Generic[T]):
         async for _ in self:
             pass
         return self._finished()
+
+    async def execute_tools(self) -> list[ToolOutput]:
+        """Run the tool calls of the reply, reading what is left of the stream first."""
+        return await (await self.aresponse()).execute_tools()
 
     async def resume(self, content: ResumeContent) -> AsyncStream[T]:
         """Stream the model's next reply to the conversation plus `content`.

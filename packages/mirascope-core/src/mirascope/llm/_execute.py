@@ -1,0 +1,128 @@
+"""Running the tool calls of a reply: `response.execute_tools()`, sync and async.
+
+A failure never breaks the loop: a call to a tool the call did not offer, arguments that do not
+fit the function, or an exception the tool raises each become an `llm.ToolOutput` with
+`is_error=True` whose text tells the model what went wrong, so it can try again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import attrs
+
+from .content import ToolCall, ToolOutput
+from .tools import Tool
+
+__all__ = ["execute", "execute_async"]
+
+
+def _find(tools: Sequence[Tool[..., Any]], call: ToolCall) -> Tool[..., Any] | ToolOutput:
+    for tool in tools:
+        if tool.name == call.name:
+            return tool
+    offered = ", ".join(repr(tool.name) for tool in tools) or "none"
+    return _error(call, f"There is no tool named {call.name!r}; the tools offered are {offered}.")
+
+
+def _error(call: ToolCall, text: str) -> ToolOutput:
+    return ToolOutput(id=call.id, name=call.name, result=text, is_error=True)
+
+
+def _bound(tool: Tool[..., Any], call: ToolCall) -> inspect.BoundArguments | ToolOutput:
+    # Bound first, so that arguments that do not fit say so, apart from errors the tool raises.
+    try:
+        return inspect.signature(tool.fn).bind(**call.args)
+    except TypeError as error:
+        return _error(
+            call, f"The arguments {call.args!r} do not fit {call.name}: {error}. Call it again with valid ones."
+        )
+
+
+def _plain(value: object) -> object:
+    """JSON-ready data for a dataclass or attrs instance; anything else as it is."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    return value
+
+
+def _output(call: ToolCall, value: object) -> ToolOutput:
+    # Text goes back as it is; anything else as JSON, the form models read best.
+    if isinstance(value, str):
+        text = value
+    else:
+        import json
+
+        try:
+            text = json.dumps(_plain(value), ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = str(value)
+    return ToolOutput(id=call.id, name=call.name, result=text)
+
+
+def _raised(call: ToolCall, error: BaseException) -> ToolOutput:
+    return _error(call, f"{call.name} raised {type(error).__name__}: {error}")
+
+
+def execute(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[ToolOutput]:
+    """Run each call in order; an async tool is run to completion on a fresh event loop."""
+    outputs: list[ToolOutput] = []
+    for call in calls:
+        tool = _find(tools, call)
+        if isinstance(tool, ToolOutput):
+            outputs.append(tool)
+            continue
+        bound = _bound(tool, call)
+        if isinstance(bound, ToolOutput):
+            outputs.append(bound)
+            continue
+        try:
+            value = tool.fn(*bound.args, **bound.kwargs)
+            if inspect.isawaitable(value):
+                value = _run_awaitable(value)
+        except Exception as error:
+            outputs.append(_raised(call, error))
+        else:
+            outputs.append(_output(call, value))
+    return outputs
+
+
+def _run_awaitable(value: Awaitable[object]) -> object:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+
+        async def wait() -> object:
+            return await value
+
+        return asyncio.run(wait())
+    if inspect.iscoroutine(value):
+        value.close()  # never awaited: close it rather than leave a warning behind
+    raise RuntimeError("an async tool cannot run from the sync API inside an event loop; use the async call")
+
+
+async def execute_async(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[ToolOutput]:
+    """Run every call; async tools are awaited concurrently, outputs keep the calls' order."""
+
+    async def run(call: ToolCall) -> ToolOutput:
+        tool = _find(tools, call)
+        if isinstance(tool, ToolOutput):
+            return tool
+        bound = _bound(tool, call)
+        if isinstance(bound, ToolOutput):
+            return bound
+        try:
+            value = tool.fn(*bound.args, **bound.kwargs)
+            if inspect.isawaitable(value):
+                value = await value
+        except Exception as error:
+            return _raised(call, error)
+        return _output(call, value)
+
+    return list(await asyncio.gather(*(run(call) for call in calls)))

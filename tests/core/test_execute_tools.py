@@ -1,0 +1,121 @@
+"""`execute_tools`: every call runs, and no failure breaks the tool loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from mirascope import llm
+
+
+@llm.tool
+def add(a: int, b: int = 0) -> int:
+    """Add two numbers."""
+    return a + b
+
+
+@llm.tool
+def shout(text: str) -> str:
+    """Shout."""
+    return text.upper()
+
+
+@llm.tool
+def fail(reason: str) -> str:
+    """Always fails."""
+    raise ValueError(reason)
+
+
+@dataclass
+class Weather:
+    city: str
+    celsius: float
+
+
+@llm.tool
+def weather(city: str) -> Weather:
+    """The weather."""
+    return Weather(city=city, celsius=21.5)
+
+
+@llm.tool
+async def slow_echo(text: str) -> str:
+    """Echo, after a while."""
+    await asyncio.sleep(0.2)
+    return text
+
+
+def _response(calls: list[llm.ToolCall], tools: list[llm.Tool[..., Any]], cls: type[Any] = llm.CallResponse) -> Any:
+    reply = llm.Message(role="assistant", content=tuple(calls))
+    return cls(messages=(llm.messages.user("go"), reply), model="acme:m", finish_reason="tool_call", tools=tools)
+
+
+def test_every_call_runs_in_order_and_answers_with_its_id() -> None:
+    calls = [
+        llm.ToolCall(id="c1", name="add", args={"a": 2, "b": 3}),
+        llm.ToolCall(id="c2", name="shout", args={"text": "hi"}),
+        llm.ToolCall(id="c3", name="add", args={"a": 1}),
+    ]
+    outputs = _response(calls, [add, shout]).execute_tools()
+    assert outputs == [
+        llm.ToolOutput(id="c1", name="add", result="5"),
+        llm.ToolOutput(id="c2", name="shout", result="HI"),
+        llm.ToolOutput(id="c3", name="add", result="1"),
+    ]
+
+
+def test_a_result_that_is_not_text_goes_back_as_json() -> None:
+    [output] = _response([llm.ToolCall(id="c", name="weather", args={"city": "Paris"})], [weather]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="weather", result='{"city": "Paris", "celsius": 21.5}')
+
+
+def test_a_tool_that_raises_becomes_an_error_output_and_the_others_still_run() -> None:
+    calls = [
+        llm.ToolCall(id="c1", name="fail", args={"reason": "disk full"}),
+        llm.ToolCall(id="c2", name="shout", args={"text": "ok"}),
+    ]
+    failed, ran = _response(calls, [fail, shout]).execute_tools()
+    assert failed.is_error
+    assert failed.id == "c1"
+    assert "ValueError: disk full" in failed.result
+    assert ran == llm.ToolOutput(id="c2", name="shout", result="OK")
+
+
+def test_a_call_to_a_tool_not_offered_says_which_tools_there_are() -> None:
+    [output] = _response([llm.ToolCall(id="c", name="delete_everything", args={})], [add, shout]).execute_tools()
+    assert output.is_error
+    assert "delete_everything" in output.result
+    assert "'add', 'shout'" in output.result
+
+
+@pytest.mark.parametrize("args", [{}, {"a": 1, "c": 2}, {"b": 2}], ids=["missing", "unexpected", "required-missing"])
+def test_arguments_that_do_not_fit_become_an_error_output_naming_the_tool(args: dict[str, object]) -> None:
+    [output] = _response([llm.ToolCall(id="c", name="add", args=args)], [add]).execute_tools()
+    assert output.is_error
+    assert "do not fit add" in output.result
+
+
+def test_the_sync_api_runs_an_async_tool_to_completion() -> None:
+    [output] = _response([llm.ToolCall(id="c", name="slow_echo", args={"text": "x"})], [slow_echo]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="slow_echo", result="x")
+
+
+def test_the_async_api_awaits_async_tools_concurrently_in_call_order() -> None:
+    calls = [llm.ToolCall(id=f"c{i}", name="slow_echo", args={"text": str(i)}) for i in range(3)]
+    calls.append(llm.ToolCall(id="c3", name="fail", args={"reason": "no"}))
+    response = _response(calls, [slow_echo, fail], llm.AsyncCallResponse)
+
+    start = time.perf_counter()
+    outputs = asyncio.run(response.execute_tools())
+    elapsed = time.perf_counter() - start
+
+    assert [o.result for o in outputs[:3]] == ["0", "1", "2"]
+    assert outputs[3].is_error
+    assert elapsed < 0.5  # three 0.2 s tools side by side, not one after another
+
+
+def test_a_reply_without_tool_calls_runs_nothing() -> None:
+    assert _response([], [add]).execute_tools() == []

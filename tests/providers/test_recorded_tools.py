@@ -1,0 +1,90 @@
+"""The tool loop on every provider, against the real recordings of `test_call_with_tools`.
+
+The first recorded reply asks for two parallel tool calls; `execute_tools()` runs them and
+`resume(outputs)` sends them back: the resumed request must carry the outputs linked to the ids
+the provider gave, exactly as the recorded second request does, and the final reply must say
+what the scenario expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mirascope import llm
+
+from tests.support.fixtures import find, load
+from tests.support.meaning import comparable
+from tests.support.replay import ReplayServer
+from tests.support.scenarios import (
+    SECRETS,
+    client_for,
+    messages_for,
+    model_id_for,
+    secret_retrieval_tool,
+)
+
+CASES = find(("test_call_with_tools",), ("sync", "async"))
+
+# The recording library asked for strict schemas where the API has them; so does this test.
+strict_secret_retrieval_tool = llm.tool(strict=True)(secret_retrieval_tool.fn)
+
+
+def _tool_for(fixture: dict[str, Any]) -> llm.Tool[..., str]:
+    strict = '"strict": true' in json.dumps(fixture["exchanges"][0]["request"]["json"])
+    return strict_secret_retrieval_tool if strict else secret_retrieval_tool
+
+
+def _loop(
+    fixture: dict[str, Any], mode: str, client: llm.Client, messages: list[llm.Message]
+) -> tuple[Any, list[llm.ToolOutput], Any]:
+    model = llm.model(model_id_for(fixture), client=client, tools=[_tool_for(fixture)])
+    if mode == "async":
+
+        async def run() -> tuple[Any, list[llm.ToolOutput], Any]:
+            async with client:
+                first = await model.call_async(messages)
+                outputs = await first.execute_tools()
+                return first, outputs, await first.resume(outputs)
+
+        return asyncio.run(run())
+    with client:
+        first = model.call(messages)
+        outputs = first.execute_tools()
+        return first, outputs, first.resume(outputs)
+
+
+def test_every_provider_has_tool_recordings() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("path", CASES)
+def test_tool_calls_run_and_their_outputs_go_back_linked_to_the_providers_ids(
+    path: str, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    fixture = load(path)
+    mode = Path(path).stem
+    messages = messages_for(fixture, tmp_path)
+    exchanges = fixture["exchanges"]
+
+    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
+        first, outputs, final = _loop(fixture, mode, client_for(fixture, replay_server.url), messages)
+
+    assert len(first.tool_calls) == fixture["scenario"]["expected"]["tool_calls_first_turn"] == 2
+    assert first.finish_reason == "tool_call"
+    assert sorted(str(call.args["password"]) for call in first.tool_calls) == sorted(SECRETS)
+    assert [output.id for output in outputs] == [call.id for call in first.tool_calls]
+    assert all(not output.is_error for output in outputs)
+    assert {output.result for output in outputs} == set(SECRETS.values())
+
+    assert len(session.requests) == 2
+    for sent, exchange in zip(session.requests, exchanges, strict=True):
+        assert comparable(sent.json()) == comparable(exchange["request"]["json"])
+
+    for text in fixture["scenario"]["expected"]["text_contains"]:
+        assert text in final.content
+    assert final.finish_reason == "stop"
+    assert final.messages[: len(first.messages)] == first.messages
