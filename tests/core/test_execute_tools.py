@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -119,3 +120,29 @@ def test_the_async_api_awaits_async_tools_concurrently_in_call_order() -> None:
 
 def test_a_reply_without_tool_calls_runs_nothing() -> None:
     assert _response([], [add]).execute_tools() == []
+
+
+@llm.tool(strict=True)
+def get_current_weather(location: str, unit: str = "fahrenheit") -> str:
+    """Get the current weather in a given location.
+
+    Args:
+        location: The city and state, e.g. San Francisco, CA
+        unit: The temperature unit to use (fahrenheit or celsius)
+    """
+    return f"72 {unit} in {location}"
+
+
+def test_a_strict_tool_requires_every_property_and_makes_the_optional_ones_nullable() -> None:
+    schema = get_current_weather.parameters
+    assert schema["required"] == ["location", "unit"]
+    assert schema["additionalProperties"] is False
+    assert "default" not in json.dumps(schema)
+    unit = schema["properties"]["unit"]
+    assert {"type": "null"} in unit.get("anyOf", []) or "null" in unit.get("type", [])
+
+
+def test_a_null_for_an_optional_parameter_of_a_strict_tool_means_its_default() -> None:
+    call = llm.ToolCall(id="c", name="get_current_weather", args={"location": "Paris", "unit": None})
+    [output] = _response([call], [get_current_weather]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="get_current_weather", result="72 fahrenheit in Paris")

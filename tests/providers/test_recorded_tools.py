@@ -88,3 +88,52 @@ def test_tool_calls_run_and_their_outputs_go_back_linked_to_the_providers_ids(
         assert text in final.content
     assert final.finish_reason == "stop"
     assert final.messages[: len(first.messages)] == first.messages
+
+
+STRICT_CASES = find(("test_call_with_strict_tool_and_optional_properties",), ("sync",))
+
+
+@llm.tool(strict=True)
+def get_current_weather(location: str, unit: str = "fahrenheit") -> str:
+    """Get the current weather in a given location.
+
+    Args:
+        location: The city and state, e.g. San Francisco, CA
+        unit: The temperature unit to use (fahrenheit or celsius)
+    """
+    return f"72 degrees {unit} in {location}"
+
+
+@pytest.mark.parametrize("path", STRICT_CASES)
+def test_a_strict_tool_with_a_defaulted_parameter_goes_out_in_strict_form_and_its_call_runs(
+    path: str, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    fixture = load(path)
+    exchange = fixture["exchanges"][0]
+    client = client_for(fixture, replay_server.url)
+    model = llm.model(model_id_for(fixture), client=client, tools=[get_current_weather])
+
+    with replay_server.replaying([exchange["response"]]) as session, client:
+        response = model.call(messages_for(fixture, tmp_path))
+
+    sent = session.requests[0].json()
+    recorded = exchange["request"]["json"]
+    assert comparable({k: v for k, v in sent.items() if k != "tools"}) == comparable(
+        {k: v for k, v in recorded.items() if k != "tools"}
+    )
+    [tool] = sent["tools"]
+    definition = tool.get("function", tool)
+    schema = definition.get("parameters") or definition["input_schema"]
+    assert definition["name"] == "get_current_weather"
+    assert definition["description"] == "Get the current weather in a given location."
+    assert definition["strict"] is True
+    # OpenAI's strict mode refuses a schema that leaves `unit` out of `required`.
+    assert schema["required"] == ["location", "unit"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["location"]["description"] == "The city and state, e.g. San Francisco, CA"
+
+    [call] = response.tool_calls
+    assert call.args["location"] == "San Francisco, CA"
+    [output] = response.execute_tools()
+    assert not output.is_error
+    assert output.result == "72 degrees fahrenheit in San Francisco, CA"

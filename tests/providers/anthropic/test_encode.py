@@ -412,7 +412,8 @@ def test_tools_are_sent_as_definitions_with_their_schema_as_input_schema(claude:
         },
         {
             "name": "clock",
-            "input_schema": {"type": "object", "properties": {}, "additionalProperties": False},
+            # A strict tool's schema is in strict form: every property required (here none).
+            "input_schema": {"type": "object", "properties": {}, "additionalProperties": False, "required": []},
             "strict": True,
         },
     ]

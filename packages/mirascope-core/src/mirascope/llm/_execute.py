@@ -35,8 +35,14 @@ def _error(call: ToolCall, text: str) -> ToolOutput:
 
 def _bound(tool: Tool[..., Any], call: ToolCall) -> inspect.BoundArguments | ToolOutput:
     # Bound first, so that arguments that do not fit say so, apart from errors the tool raises.
+    signature = inspect.signature(tool.fn)
+    args = call.args
+    if tool.strict:
+        # A strict schema makes optional parameters nullable: `null` means "use the default".
+        defaulted = {name for name, p in signature.parameters.items() if p.default is not p.empty}
+        args = {name: value for name, value in args.items() if value is not None or name not in defaulted}
     try:
-        return inspect.signature(tool.fn).bind(**call.args)
+        return signature.bind(**args)
     except TypeError as error:
         return _error(
             call, f"The arguments {call.args!r} do not fit {call.name}: {error}. Call it again with valid ones."

@@ -32,6 +32,12 @@ class Tool(Generic[P, R]):
         from ._schema import function_schema
 
         doc_description, parameters = function_schema(fn)
+        if strict:
+            from ._schema import strict_schema
+
+            # Once per tool: every property required, optional ones nullable (`null` from the
+            # model means "use the default"), no extra properties.
+            parameters = strict_schema(parameters)
         self.fn = fn
         """The function."""
         self.name: str = name or fn.__name__
@@ -39,7 +45,7 @@ class Tool(Generic[P, R]):
         self.description: str | None = description or doc_description
         """What it does, for the model: the docstring without its parameter sections."""
         self.parameters: dict[str, Any] = parameters
-        """The JSON schema of its arguments (read-only: it is shared)."""
+        """The JSON schema of its arguments (read-only: it is shared); in strict form if `strict`."""
         self.strict = strict
         """Whether to ask the provider to follow the schema exactly."""
         functools.update_wrapper(self, fn)
