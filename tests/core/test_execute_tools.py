@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from mirascope import llm
 
+from tests.support.scenarios import get_current_weather
+
 
 @llm.tool
 def add(a: int, b: int = 0) -> int:
@@ -122,17 +124,6 @@ def test_a_reply_without_tool_calls_runs_nothing() -> None:
     assert _response([], [add]).execute_tools() == []
 
 
-@llm.tool(strict=True)
-def get_current_weather(location: str, unit: str = "fahrenheit") -> str:
-    """Get the current weather in a given location.
-
-    Args:
-        location: The city and state, e.g. San Francisco, CA
-        unit: The temperature unit to use (fahrenheit or celsius)
-    """
-    return f"72 {unit} in {location}"
-
-
 def test_a_strict_tool_requires_every_property_and_makes_the_optional_ones_nullable() -> None:
     schema = get_current_weather.parameters
     assert schema["required"] == ["location", "unit"]
@@ -145,4 +136,4 @@ def test_a_strict_tool_requires_every_property_and_makes_the_optional_ones_nulla
 def test_a_null_for_an_optional_parameter_of_a_strict_tool_means_its_default() -> None:
     call = llm.ToolCall(id="c", name="get_current_weather", args={"location": "Paris", "unit": None})
     [output] = _response([call], [get_current_weather]).execute_tools()
-    assert output == llm.ToolOutput(id="c", name="get_current_weather", result="72 fahrenheit in Paris")
+    assert output == llm.ToolOutput(id="c", name="get_current_weather", result="72 degrees fahrenheit in Paris")

@@ -22,6 +22,7 @@ from tests.support.replay import ReplayServer
 from tests.support.scenarios import (
     SECRETS,
     client_for,
+    get_current_weather,
     messages_for,
     model_id_for,
     secret_retrieval_tool,
@@ -91,17 +92,6 @@ def test_tool_calls_run_and_their_outputs_go_back_linked_to_the_providers_ids(
 
 
 STRICT_CASES = find(("test_call_with_strict_tool_and_optional_properties",), ("sync",))
-
-
-@llm.tool(strict=True)
-def get_current_weather(location: str, unit: str = "fahrenheit") -> str:
-    """Get the current weather in a given location.
-
-    Args:
-        location: The city and state, e.g. San Francisco, CA
-        unit: The temperature unit to use (fahrenheit or celsius)
-    """
-    return f"72 degrees {unit} in {location}"
 
 
 @pytest.mark.parametrize("path", STRICT_CASES)

@@ -32,6 +32,17 @@ def secret_retrieval_tool(password: str) -> str:
     return SECRETS.get(password, "Invalid password!")
 
 
+@llm.tool(strict=True)
+def get_current_weather(location: str, unit: str = "fahrenheit") -> str:
+    """Get the current weather in a given location.
+
+    Args:
+        location: The city and state, e.g. San Francisco, CA
+        unit: The temperature unit to use (fahrenheit or celsius)
+    """
+    return f"72 degrees {unit} in {location}"
+
+
 def provider_for(fixture: dict[str, Any]) -> str:
     endpoint = fixture["endpoints"][0]
     url = urlsplit(fixture["exchanges"][0]["request"]["url"])
