@@ -222,3 +222,30 @@ def stream_for(path: str) -> bytes:
     if path.endswith("/messages"):
         return _anthropic_stream()
     return _google_stream()
+
+
+def _tool_reply(path: str) -> dict[str, object]:
+    """A reply asking for one `get_weather(city="Paris")` call, in the API's own shape."""
+    args = '{"city": "Paris"}'
+    if path.endswith("/responses"):
+        call = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather", "arguments": args}
+        return {**OPENAI_RESPONSES, "output": [{**call, "status": "completed"}]}
+    if path.endswith("/chat/completions"):
+        call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": args}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
+        return {**OPENAI_COMPLETIONS, "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+    if path.endswith("/messages"):
+        use = {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
+        return {**ANTHROPIC, "content": [use], "stop_reason": "tool_use"}
+    part = {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}
+    candidate = {"content": {"parts": [part], "role": "model"}, "finishReason": "STOP", "index": 0}
+    return {**GOOGLE, "candidates": [candidate]}
+
+
+TOOL_RESULT_MARKERS = (b'"tool_call_id"', b'"function_call_output"', b'"tool_result"', b'"functionResponse"')
+"""Bytes only a request carrying a tool's result holds, in each API's spelling."""
+
+
+def tool_reply_for(path: str) -> bytes:
+    """The reply to a request offering tools: one call of `get_weather`."""
+    return json.dumps(_tool_reply(path)).encode()

@@ -9,3 +9,5 @@ echo
 "${UV[@]}" run --no-sync python benchmarks/bench_call.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_stream.py
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_tools.py

@@ -9,20 +9,32 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from payloads import reply_for, stream_for
+from payloads import TOOL_RESULT_MARKERS, reply_for, stream_for, tool_reply_for
 
-_cache: dict[tuple[bytes, bool], bytes] = {}
+_cache: dict[tuple[bytes, bool, int], bytes] = {}
 
 
-def _response(path: bytes, stream: bool) -> bytes:
-    found = _cache.get((path, stream))
+def _response(path: bytes, stream: bool, tool_step: int) -> bytes:
+    found = _cache.get((path, stream, tool_step))
     if found is None:
         route = path.decode().split("?", 1)[0]
-        body = stream_for(route) if stream else reply_for(route)
+        if stream:
+            body = stream_for(route)
+        elif tool_step == 1:
+            body = tool_reply_for(route)
+        else:
+            body = reply_for(route)
         kind = "text/event-stream" if stream else "application/json"
         head = f"HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {len(body)}\r\n\r\n"
-        found = _cache[(path, stream)] = head.encode() + body
+        found = _cache[(path, stream, tool_step)] = head.encode() + body
     return found
+
+
+def _tool_step(body: bytes) -> int:
+    """0 without tools; 1 for a request offering tools; 2 for one carrying a tool's result."""
+    if b'"tools"' not in body:
+        return 0
+    return 2 if any(marker in body for marker in TOOL_RESULT_MARKERS) else 1
 
 
 def _streaming(path: bytes, body: bytes) -> bool:
@@ -54,7 +66,7 @@ class _Protocol(asyncio.Protocol):
             path = head.split(b" ", 2)[1]
             body = self.buffer[end + 4 : total]
             self.buffer = self.buffer[total:]
-            self.transport.write(_response(path, _streaming(path, body)))
+            self.transport.write(_response(path, _streaming(path, body), _tool_step(body)))
 
 
 async def main() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-from collections.abc import Awaitable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import attrs
@@ -19,6 +20,9 @@ from .content import ToolCall, ToolOutput
 from .tools import Tool
 
 __all__ = ["execute", "execute_async"]
+
+# Computed once per function, as its schema is: reading a signature costs more than running most tools.
+_signatures: weakref.WeakKeyDictionary[Callable[..., object], inspect.Signature] = weakref.WeakKeyDictionary()
 
 
 def _find(tools: Sequence[Tool[..., Any]], call: ToolCall) -> Tool[..., Any] | ToolOutput:
@@ -35,7 +39,9 @@ def _error(call: ToolCall, text: str) -> ToolOutput:
 
 def _bound(tool: Tool[..., Any], call: ToolCall) -> inspect.BoundArguments | ToolOutput:
     # Bound first, so that arguments that do not fit say so, apart from errors the tool raises.
-    signature = inspect.signature(tool.fn)
+    signature = _signatures.get(tool.fn)
+    if signature is None:
+        signature = _signatures[tool.fn] = inspect.signature(tool.fn)
     args = call.args
     if tool.strict:
         # A strict schema makes optional parameters nullable: `null` means "use the default".
