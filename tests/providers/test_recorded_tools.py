@@ -127,3 +127,61 @@ def test_a_strict_tool_with_a_defaulted_parameter_goes_out_in_strict_form_and_it
     [output] = response.execute_tools()
     assert not output.is_error
     assert output.result == "72 degrees fahrenheit in San Francisco, CA"
+
+
+ERROR_CASES = find(("test_call_with_tool_error",), ("sync",))
+
+
+@llm.tool
+def passphrase_test_tool(passphrase: str) -> str:
+    """A tool that must be called with a passphrase."""
+    if passphrase != "cake":
+        raise ValueError("Incorrect passhrase: The correct passphrase is 'cake'. Try again.")
+    return "The cake is a lie."
+
+
+def _as_recorded(body: dict[str, Any]) -> Any:
+    """A request's meaning with the error marks the recording library did not send.
+
+    Mirascope marks a failed tool's output as the providers document: Anthropic's
+    `is_error: true`, Gemini's `error` key in place of `output`.
+    """
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: strip(v) for k, v in node.items() if k != "is_error"}
+            if "functionResponse" in node and "error" in node["functionResponse"]["response"]:
+                node["functionResponse"]["response"] = {"output": node["functionResponse"]["response"]["error"]}
+            return node
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    return comparable(strip(body))
+
+
+@pytest.mark.parametrize("path", ERROR_CASES)
+def test_a_tool_that_raises_goes_back_as_its_message_and_the_loop_goes_on(
+    path: str, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    fixture = load(path)
+    exchanges = fixture["exchanges"]
+    strict = '"strict": true' in json.dumps(exchanges[0]["request"]["json"])
+    tool = llm.tool(strict=True)(passphrase_test_tool.fn) if strict else passphrase_test_tool
+    client = client_for(fixture, replay_server.url)
+    model = llm.model(model_id_for(fixture), client=client, tools=[tool])
+
+    outputs: list[llm.ToolOutput] = []
+    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session, client:
+        response = model.call(messages_for(fixture, tmp_path))
+        while response.tool_calls and len(session.requests) < len(exchanges):
+            step = response.execute_tools()
+            outputs += step
+            response = response.resume(step)
+
+    assert len(session.requests) == len(exchanges)
+    for sent, exchange in zip(session.requests, exchanges, strict=True):
+        assert _as_recorded(sent.json()) == _as_recorded(exchange["request"]["json"])
+    if outputs:
+        assert outputs[0].is_error
+        assert outputs[0].result == "Incorrect passhrase: The correct passphrase is 'cake'. Try again."

@@ -79,7 +79,8 @@ def _output(call: ToolCall, value: object) -> ToolOutput:
 
 
 def _raised(call: ToolCall, error: BaseException) -> ToolOutput:
-    return _error(call, f"{call.name} raised {type(error).__name__}: {error}")
+    # The exception's own message is what the model can act on ("the passphrase is 'cake'").
+    return _error(call, str(error) or f"{call.name} raised {type(error).__name__}")
 
 
 def execute(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[ToolOutput]:
