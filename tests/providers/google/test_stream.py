@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -530,19 +529,13 @@ def test_vertex_ai_streams_from_stream_generate_content_under_project_and_locati
     assert sent.headers["authorization"] == "Bearer ya29.token"
 
 
-def test_a_strict_tool_is_declared_with_a_logged_note_that_gemini_does_not_enforce_it(
-    replay_server: ReplayServer, client: llm.Client, caplog: pytest.LogCaptureFixture
+def test_a_strict_tool_is_refused_before_sending_since_gemini_cannot_enforce_it(
+    replay_server: ReplayServer, client: llm.Client
 ) -> None:
     strict_tool = llm.tool(strict=True)(secret_retrieval_tool.fn)
-    with (
-        replay_server.replaying([_sse(_text_event("ok", finishReason="STOP"))]) as session,
-        caplog.at_level(logging.WARNING, "mirascope"),
-    ):
-        _ = llm.model(MODEL, client=client, tools=[strict_tool]).stream("Hi").response
-
-    (declaration,) = session.requests[0].json()["tools"][0]["functionDeclarations"]
-    assert declaration["parametersJsonSchema"] == strict_tool.parameters
-    assert "strict=True on tool 'secret_retrieval_tool'" in caplog.text
+    with replay_server.replaying([]) as session, pytest.raises(llm.FeatureNotSupportedError, match="strict=True"):
+        llm.model(MODEL, client=client, tools=[strict_tool]).stream("Hi")
+    assert session.requests == []
 
 
 def test_built_in_tools_in_provider_params_join_the_declared_functions(

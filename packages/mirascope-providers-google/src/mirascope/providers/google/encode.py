@@ -110,10 +110,12 @@ def function_declarations(request: Request, tools: Sequence[Tool[..., Any]]) -> 
             declaration["description"] = tool.description
         declaration["parametersJsonSchema"] = tool.parameters
         if tool.strict:
-            warn_ignored(
-                request.model_id,
+            # Refused, not ignored: the caller relies on arguments that match the schema.
+            raise _refuse(
+                request,
                 f"strict=True on tool {tool.name!r}",
-                "Gemini function declarations have no strict mode; the schema is sent, unenforced",
+                "Gemini function declarations have no strict mode; drop strict=True (arguments are "
+                "then not guaranteed to match the schema) or use a model whose provider enforces it",
             )
         declarations.append(declaration)
     return declarations
