@@ -137,3 +137,43 @@ def test_a_null_for_an_optional_parameter_of_a_strict_tool_means_its_default() -
     call = llm.ToolCall(id="c", name="get_current_weather", args={"location": "Paris", "unit": None})
     [output] = _response([call], [get_current_weather]).execute_tools()
     assert output == llm.ToolOutput(id="c", name="get_current_weather", result="72 degrees fahrenheit in Paris")
+
+
+@dataclass
+class Deps:
+    user_name: str
+
+
+@llm.tool
+def greet(ctx: llm.Context[Deps], greeting: str) -> str:
+    """Greet the user by name.
+
+    Args:
+        greeting: The word to greet with.
+    """
+    return f"{greeting}, {ctx.deps.user_name}!"
+
+
+def test_a_context_parameter_is_left_out_of_the_schema_the_model_sees() -> None:
+    assert greet.takes_context
+    assert greet.parameters["properties"].keys() == {"greeting"}
+    assert greet.parameters["required"] == ["greeting"]
+    assert not add.takes_context
+
+
+def test_execute_tools_injects_the_context_given_to_it() -> None:
+    call = llm.ToolCall(id="c", name="greet", args={"greeting": "Hello"})
+    [output] = _response([call], [greet]).execute_tools(llm.Context(deps=Deps("William")))
+    assert output == llm.ToolOutput(id="c", name="greet", result="Hello, William!")
+
+
+def test_a_tool_that_wants_a_context_without_one_says_how_to_give_it() -> None:
+    call = llm.ToolCall(id="c", name="greet", args={"greeting": "Hello"})
+    with pytest.raises(llm.ToolError, match="execute_tools\\(ctx\\)"):
+        _response([call], [greet]).execute_tools()
+
+
+def test_the_model_cannot_pass_the_context_itself() -> None:
+    call = llm.ToolCall(id="c", name="greet", args={"ctx": "forged", "greeting": "Hi"})
+    [output] = _response([call], [greet]).execute_tools(llm.Context(deps=Deps("William")))
+    assert output.is_error

@@ -140,3 +140,29 @@ def check_tools_keep_their_signature() -> None:
     assert_type(get_weather(city="Paris", unit="f"), str)
     assert_type(get_weather.parameters, dict[str, Any])
     assert_type(ask("Weather?").tool_calls, list[llm.ToolCall])
+    assert_type(ask("Weather?").execute_tools(), list[llm.ToolOutput])
+
+
+@llm.tool
+def greet(ctx: llm.Context[Book], greeting: str) -> str:
+    """Greet."""
+    return greeting + ctx.deps.title
+
+
+@llm.call("openai:gpt-4o-mini", tools=[greet])
+def helped(ctx: llm.Context[Book], question: str) -> str:
+    return question
+
+
+def check_contexts_carry_their_deps_type() -> None:
+    ctx = llm.Context(deps=Book(title="t", year=1))
+    assert_type(ctx, llm.Context[Book])
+    assert_type(ctx.deps, Book)
+    assert_type(greet(ctx, "hi"), str)
+    response = helped(ctx, "Hi?")
+    assert_type(response, llm.CallResponse[str])
+    assert_type(response.execute_tools(ctx), list[llm.ToolOutput])
+
+
+async def check_async_tool_execution_is_awaited(response: llm.AsyncCallResponse[str]) -> None:
+    assert_type(await response.execute_tools(), list[llm.ToolOutput])

@@ -26,6 +26,7 @@ from .content import (
     ToolOutput,
     Video,
 )
+from .context import AgentContext, Context
 from .exceptions import (
     APIError,
     AuthenticationError,
@@ -53,6 +54,7 @@ from .tools import Tool, tool
 
 __all__ = [
     "APIError",
+    "AgentContext",
     "AsyncCall",
     "AsyncCallResponse",
     "AsyncStream",
@@ -67,6 +69,7 @@ __all__ = [
     "Client",
     "ConnectionError",
     "ContentPart",
+    "Context",
     "Document",
     "DynamicConfig",
     "Error",

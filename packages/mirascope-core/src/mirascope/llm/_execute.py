@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 
 from .content import ToolCall, ToolOutput
+from .context import Context
+from .exceptions import ToolError
 from .tools import Tool
 
 __all__ = ["execute", "execute_async"]
@@ -37,7 +39,7 @@ def _error(call: ToolCall, text: str) -> ToolOutput:
     return ToolOutput(id=call.id, name=call.name, result=text, is_error=True)
 
 
-def _bound(tool: Tool[..., Any], call: ToolCall) -> inspect.BoundArguments | ToolOutput:
+def _bound(tool: Tool[..., Any], call: ToolCall, leading: tuple[object, ...]) -> inspect.BoundArguments | ToolOutput:
     # Bound first, so that arguments that do not fit say so, apart from errors the tool raises.
     signature = _signatures.get(tool.fn)
     if signature is None:
@@ -48,7 +50,7 @@ def _bound(tool: Tool[..., Any], call: ToolCall) -> inspect.BoundArguments | Too
         defaulted = {name for name, p in signature.parameters.items() if p.default is not p.empty}
         args = {name: value for name, value in args.items() if value is not None or name not in defaulted}
     try:
-        return signature.bind(**args)
+        return signature.bind(*leading, **args)
     except TypeError as error:
         return _error(
             call, f"The arguments {call.args!r} do not fit {call.name}: {error}. Call it again with valid ones."
@@ -83,7 +85,20 @@ def _raised(call: ToolCall, error: BaseException) -> ToolOutput:
     return _error(call, str(error) or f"{call.name} raised {type(error).__name__}")
 
 
-def execute(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[ToolOutput]:
+def _context_args(tool: Tool[..., Any], context: Context[Any] | None) -> tuple[object, ...]:
+    if not tool.takes_context:
+        return ()
+    if context is None:
+        raise ToolError(
+            f"The tool {tool.name!r} takes an llm.Context first, and there is none: call the prompt "
+            "function with one (its first parameter), or pass it to execute_tools(ctx)."
+        )
+    return (context,)
+
+
+def execute(
+    tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
+) -> list[ToolOutput]:
     """Run each call in order; an async tool is run to completion on a fresh event loop."""
     outputs: list[ToolOutput] = []
     for call in calls:
@@ -91,7 +106,7 @@ def execute(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[
         if isinstance(tool, ToolOutput):
             outputs.append(tool)
             continue
-        bound = _bound(tool, call)
+        bound = _bound(tool, call, _context_args(tool, context))
         if isinstance(bound, ToolOutput):
             outputs.append(bound)
             continue
@@ -120,14 +135,16 @@ def _run_awaitable(value: Awaitable[object]) -> object:
     raise RuntimeError("an async tool cannot run from the sync API inside an event loop; use the async call")
 
 
-async def execute_async(tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall]) -> list[ToolOutput]:
+async def execute_async(
+    tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
+) -> list[ToolOutput]:
     """Run every call; async tools are awaited concurrently, outputs keep the calls' order."""
 
     async def run(call: ToolCall) -> ToolOutput:
         tool = _find(tools, call)
         if isinstance(tool, ToolOutput):
             return tool
-        bound = _bound(tool, call)
+        bound = _bound(tool, call, _context_args(tool, context))
         if isinstance(bound, ToolOutput):
             return bound
         try:

@@ -9,6 +9,7 @@ from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedD
 
 from ._typevars import TypeVar
 from .clients import Client
+from .context import Context, takes_context
 from .formatting import Format
 from .messages import Message
 from .models import Model
@@ -93,6 +94,14 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
     )
 
 
+def _context(takes: bool, args: tuple[object, ...], kwargs: Mapping[str, object]) -> Context[Any] | None:
+    """The `llm.Context` a prompt function was called with, for the tools that ask for one."""
+    if not takes:
+        return None
+    found = args[0] if args else next(iter(kwargs.values()), None)
+    return cast("Context[Any]", found) if isinstance(found, Context) else None
+
+
 class Call(Generic[P, R]):
     """A prompt function bound to a model: calling it calls the model."""
 
@@ -106,14 +115,16 @@ class Call(Generic[P, R]):
         """The model and parameters it calls."""
         self.stream = stream
         """Whether calling it returns an `llm.Stream` rather than a response."""
+        self._takes_context = takes_context(fn)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
+        context = _context(self._takes_context, args, kwargs)
         if self.stream:
-            return prepared.model._stream(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
-        return prepared.model._call(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+            return prepared.model._stream(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+        return prepared.model._call(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
 
 
 class AsyncCall(Generic[P, AR]):
@@ -129,14 +140,16 @@ class AsyncCall(Generic[P, AR]):
         """The model and parameters it calls."""
         self.stream = stream
         """Whether awaiting it gives an `llm.AsyncStream` rather than a response."""
+        self._takes_context = takes_context(fn)
         functools.update_wrapper(self, fn)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AR:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
+        context = _context(self._takes_context, args, kwargs)
         if self.stream:
-            return await prepared.model._stream_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
-        return await prepared.model._call_async(prepared.messages, prepared.metadata)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+            return await prepared.model._stream_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+        return await prepared.model._call_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
 
 
 class CallDecorator(Protocol[R, AR]):

@@ -14,6 +14,7 @@ from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
 
 if TYPE_CHECKING:
+    from .context import Context
     from .providers import Decoded, Provider, Request
     from .streams import AsyncStream, Stream
     from .tools import Tool
@@ -141,6 +142,7 @@ class Model(Generic[T]):
         body: object,
         client: Client,
         metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
     ) -> _R:
         return cls(
             messages=(*request.messages, decoded.message),
@@ -156,6 +158,7 @@ class Model(Generic[T]):
             client=client,
             tools=self.tools,
             format=self.format,
+            context=context,
         )
 
     def call(self, content: str | Sequence[Message]) -> CallResponse[T]:
@@ -183,35 +186,42 @@ class Model(Generic[T]):
         """The async form of `stream`: `async for chunk in await model.stream_async(...)`."""
         return await self._stream_async(content, {})
 
-    def _stream(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> Stream[T]:
+    def _stream(
+        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
+    ) -> Stream[T]:
         from .providers.http import open_stream
         from .streams import Stream
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
         http = open_stream(provider, client, request, http_request)
-        return Stream(self, provider, client, request, http, metadata)
+        return Stream(self, provider, client, request, http, metadata, context)
 
-    async def _stream_async(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> AsyncStream[T]:
+    async def _stream_async(
+        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
+    ) -> AsyncStream[T]:
         from .providers.http import open_stream_async
         from .streams import AsyncStream
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
         http = await open_stream_async(provider, client, request, http_request)
-        return AsyncStream(self, provider, client, request, http, metadata)
+        return AsyncStream(self, provider, client, request, http, metadata, context)
 
-    def _call(self, content: str | Sequence[Message], metadata: Mapping[str, object]) -> CallResponse[T]:
+    def _call(
+        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
+    ) -> CallResponse[T]:
         from .providers.http import post_json
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
         body = post_json(provider, client, request, http_request)
         decoded = provider.decode(request, body)
-        return self._respond(cast("type[CallResponse[T]]", CallResponse), request, decoded, body, client, metadata)
+        response_type = cast("type[CallResponse[T]]", CallResponse)
+        return self._respond(response_type, request, decoded, body, client, metadata, context)
 
     async def _call_async(
-        self, content: str | Sequence[Message], metadata: Mapping[str, object]
+        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> AsyncCallResponse[T]:
         from .providers.http import post_json_async
 
@@ -219,9 +229,8 @@ class Model(Generic[T]):
         http_request = provider.prepare(request, client)
         body = await post_json_async(provider, client, request, http_request)
         decoded = provider.decode(request, body)
-        return self._respond(
-            cast("type[AsyncCallResponse[T]]", AsyncCallResponse), request, decoded, body, client, metadata
-        )
+        response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
+        return self._respond(response_type, request, decoded, body, client, metadata, context)
 
 
 @overload

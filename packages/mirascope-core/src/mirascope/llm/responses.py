@@ -10,6 +10,7 @@ from attrs import field, frozen
 from ._typevars import T
 from .clients import Client
 from .content import ContentPart, Image, Thought, ToolCall, ToolOutput
+from .context import Context
 from .formatting import Format
 from .messages import Message, user
 from .params import CallParams
@@ -118,6 +119,9 @@ class _ResponseData(Generic[T]):
     """The tools the call offered; `resume` offers them again. Not serialized."""
     format: Format[T] | None = field(default=None, eq=False, repr=False)
     """The structured output asked for; `parse` reads the reply into it. Not serialized."""
+    _context: Context[Any] | None = field(default=None, eq=False, repr=False, alias="context")
+    # The `llm.Context` the prompt function was called with: tools asking for one get it, and
+    # `resume` carries it on. Not serialized.
 
     @property
     def raw(self) -> object:
@@ -224,18 +228,25 @@ class CallResponse(_ResponseData[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        return self._model()._call(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]
+        return self._model()._call(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
 
-    def execute_tools(self) -> list[ToolOutput]:
+    def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, in order; return their outputs for `resume`.
 
         A tool that raises, a call to a tool the call did not offer, or arguments that do not
         fit become an output with `is_error=True` describing the error, so the loop goes on.
         An async tool is run to completion (from outside any event loop).
+
+        Args:
+            ctx: The `llm.Context` for tools that ask for one; by default the one the prompt
+                function was called with.
+
+        Raises:
+            ToolError: A tool asks for an `llm.Context` and there is none to give it.
         """
         from ._execute import execute
 
-        return execute(self.tools, self.tool_calls)
+        return execute(self.tools, self.tool_calls, ctx or self._context)
 
 
 @frozen(kw_only=True)
@@ -248,13 +259,14 @@ class AsyncCallResponse(_ResponseData[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        return await self._model()._call_async(self._next_messages(content), self.metadata)  # pyright: ignore[reportPrivateUsage]
+        return await self._model()._call_async(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
 
-    async def execute_tools(self) -> list[ToolOutput]:
+    async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, async tools concurrently; outputs keep the calls' order.
 
-        Failures become outputs with `is_error=True`, as with `CallResponse.execute_tools`.
+        Failures become outputs with `is_error=True`, as with `CallResponse.execute_tools`; `ctx`
+        is as there.
         """
         from ._execute import execute_async
 
-        return await execute_async(self.tools, self.tool_calls)
+        return await execute_async(self.tools, self.tool_calls, ctx or self._context)

@@ -65,12 +65,19 @@ def _converter() -> Converter:
                 tools=omit,
                 format=omit,
                 _raw=raw_out,
+                _context=omit,
             ),
         )
         converter.register_structure_hook(
             response_type,
             make_dict_structure_fn(
-                response_type, converter, client=omit, tools=omit, format=omit, _raw=override(rename="raw")
+                response_type,
+                converter,
+                client=omit,
+                tools=omit,
+                format=omit,
+                _raw=override(rename="raw"),
+                _context=omit,
             ),
         )
     return converter

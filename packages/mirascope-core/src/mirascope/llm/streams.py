@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .clients import Client
+    from .context import Context
     from .models import Model
     from .providers import Decoded, Provider, Request, StreamDecoder
 
@@ -63,6 +64,7 @@ class _StreamState:
     __slots__ = (
         "_client",
         "_closed",
+        "_context",
         "_decoder",
         "_done",
         "_events",
@@ -81,8 +83,10 @@ class _StreamState:
         request: Request,
         http: httpx.Response,
         metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
     ) -> None:
         self._model = model
+        self._context = context
         self._provider = provider
         self._client = client
         self._request = request
@@ -142,8 +146,9 @@ class Stream(_StreamState, Generic[T]):
         request: Request,
         http: httpx.Response,
         metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
     ) -> None:
-        super().__init__(model, provider, client, request, http, metadata)
+        super().__init__(model, provider, client, request, http, metadata, context)
         self._response: CallResponse[T] | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -179,7 +184,13 @@ class Stream(_StreamState, Generic[T]):
 
     def _respond(self, decoded: Decoded) -> CallResponse[T]:
         response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            CallResponse, self._request, decoded, StreamEvents(self._events), self._client, self._metadata
+            CallResponse,
+            self._request,
+            decoded,
+            StreamEvents(self._events),
+            self._client,
+            self._metadata,
+            self._context,
         )
         return cast("CallResponse[T]", response)
 
@@ -200,9 +211,9 @@ class Stream(_StreamState, Generic[T]):
         """
         return self._finished()
 
-    def execute_tools(self) -> list[ToolOutput]:
+    def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run the tool calls of the finished reply (see `llm.CallResponse.execute_tools`)."""
-        return self._finished().execute_tools()
+        return self._finished().execute_tools(ctx)
 
     def resume(self, content: ResumeContent) -> Stream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -213,7 +224,7 @@ class Stream(_StreamState, Generic[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         messages = self._finished()._next_messages(content)  # pyright: ignore[reportPrivateUsage]
-        return self._model._stream(messages, self._metadata)  # pyright: ignore[reportPrivateUsage]
+        return self._model._stream(messages, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
 
     def close(self) -> None:
         """Stop the stream and close its connection."""
@@ -240,8 +251,9 @@ class AsyncStream(_StreamState, Generic[T]):
         request: Request,
         http: httpx.Response,
         metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
     ) -> None:
-        super().__init__(model, provider, client, request, http, metadata)
+        super().__init__(model, provider, client, request, http, metadata, context)
         self._response: AsyncCallResponse[T] | None = None
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
@@ -279,7 +291,13 @@ class AsyncStream(_StreamState, Generic[T]):
 
     def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
         response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            AsyncCallResponse, self._request, decoded, StreamEvents(self._events), self._client, self._metadata
+            AsyncCallResponse,
+            self._request,
+            decoded,
+            StreamEvents(self._events),
+            self._client,
+            self._metadata,
+            self._context,
         )
         return cast("AsyncCallResponse[T]", response)
 
@@ -301,9 +319,9 @@ class AsyncStream(_StreamState, Generic[T]):
             pass
         return self._finished()
 
-    async def execute_tools(self) -> list[ToolOutput]:
+    async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run the tool calls of the reply, reading what is left of the stream first."""
-        return await (await self.aresponse()).execute_tools()
+        return await (await self.aresponse()).execute_tools(ctx)
 
     async def resume(self, content: ResumeContent) -> AsyncStream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -314,7 +332,7 @@ class AsyncStream(_StreamState, Generic[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         messages = (await self.aresponse())._next_messages(content)  # pyright: ignore[reportPrivateUsage]
-        return await self._model._stream_async(messages, self._metadata)  # pyright: ignore[reportPrivateUsage]
+        return await self._model._stream_async(messages, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
 
     async def aclose(self) -> None:
         """Stop the stream and close its connection."""

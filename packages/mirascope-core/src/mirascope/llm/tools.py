@@ -19,7 +19,7 @@ class Tool(Generic[P, R]):
     decorator runs, from the signature, the type hints and the docstring.
     """
 
-    __slots__ = ("__dict__", "description", "fn", "name", "parameters", "strict")
+    __slots__ = ("__dict__", "description", "fn", "name", "parameters", "strict", "takes_context")
 
     def __init__(
         self,
@@ -30,8 +30,10 @@ class Tool(Generic[P, R]):
         strict: bool = False,
     ) -> None:
         from ._schema import function_schema
+        from .context import takes_context
 
-        doc_description, parameters = function_schema(fn)
+        context = takes_context(fn)
+        doc_description, parameters = function_schema(fn, skip_first=context)
         if strict:
             from ._schema import strict_schema
 
@@ -48,6 +50,8 @@ class Tool(Generic[P, R]):
         """The JSON schema of its arguments (read-only: it is shared); in strict form if `strict`."""
         self.strict = strict
         """Whether to ask the provider to follow the schema exactly."""
+        self.takes_context = context
+        """Whether its first parameter is an `llm.Context`, passed by the library, not the model."""
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
