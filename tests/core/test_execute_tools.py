@@ -177,3 +177,66 @@ def test_the_model_cannot_pass_the_context_itself() -> None:
     call = llm.ToolCall(id="c", name="greet", args={"ctx": "forged", "greeting": "Hi"})
     [output] = _response([call], [greet]).execute_tools(llm.Context(deps=Deps("William")))
     assert output.is_error
+
+
+class Search(llm.BaseTool):
+    """Search the web.
+
+    Attributes:
+        query: What to look for.
+        limit: How many results.
+    """
+
+    query: str
+    limit: int = 3
+
+    def call(self) -> str:
+        return f"{self.limit} results for {self.query}"
+
+
+class StrictSearch(llm.BaseTool):
+    """Search, strictly."""
+
+    strict = True
+    query: str
+    limit: int = 3
+
+    async def call(self) -> str:
+        return f"{self.limit} strict results for {self.query}"
+
+
+def test_a_tool_class_is_described_by_its_name_docstring_and_fields() -> None:
+    model = llm.model("openai-completions:gpt-4o", tools=[Search])
+    [tool] = model.tools
+    assert tool.name == "Search"
+    assert tool.description == "Search the web."
+    assert tool.parameters["properties"]["query"] == {"type": "string", "description": "What to look for."}
+    assert tool.parameters["required"] == ["query"]
+    assert llm.model("openai-completions:gpt-4o", tools=[Search]).tools[0] is tool  # built once
+
+
+def test_a_tool_class_runs_its_call_with_the_models_arguments() -> None:
+    [tool] = llm.model("openai-completions:gpt-4o", tools=[Search]).tools
+    calls = [
+        llm.ToolCall(id="c1", name="Search", args={"query": "attrs"}),
+        llm.ToolCall(id="c2", name="Search", args={"quarry": "typo"}),
+    ]
+    ok, bad = _response(calls, [tool]).execute_tools()
+    assert ok == llm.ToolOutput(id="c1", name="Search", result="3 results for attrs")
+    assert bad.is_error
+    assert "quarry" in bad.result
+
+
+def test_a_strict_async_tool_class_takes_null_for_a_defaulted_field() -> None:
+    [tool] = llm.model("openai-completions:gpt-4o", tools=[StrictSearch]).tools
+    assert tool.strict
+    assert tool.parameters["required"] == ["query", "limit"]
+    call = llm.ToolCall(id="c", name="StrictSearch", args={"query": "x", "limit": None})
+    [output] = _response([call], [tool]).execute_tools()
+    assert output.result == "3 strict results for x"
+
+
+def test_a_tool_class_is_a_keyword_only_dataclass() -> None:
+    search = Search(query="q")
+    assert search.limit == 3
+    assert search.call() == "3 results for q"

@@ -166,3 +166,23 @@ def check_contexts_carry_their_deps_type() -> None:
 
 async def check_async_tool_execution_is_awaited(response: llm.AsyncCallResponse[str]) -> None:
     assert_type(await response.execute_tools(), list[llm.ToolOutput])
+
+
+class Search(llm.BaseTool):
+    """Search the web."""
+
+    query: str
+
+    def call(self) -> str:
+        return self.query
+
+
+@llm.call("openai:gpt-4o-mini", tools=[get_weather, Search])
+def research(q: str) -> str:
+    return q
+
+
+def check_tool_classes_are_dataclasses_and_tools() -> None:
+    assert_type(Search(query="q").query, str)
+    assert_type(Search(query="q").call(), str)
+    assert_type(research("q"), llm.CallResponse[str])

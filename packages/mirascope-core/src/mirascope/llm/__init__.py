@@ -50,7 +50,7 @@ from .models import Model, model
 from .params import CallParams, Thinking, ThinkingLevel
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
 from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
-from .tools import Tool, tool
+from .tools import BaseTool, Tool, tool
 
 __all__ = [
     "APIError",
@@ -61,6 +61,7 @@ __all__ = [
     "Audio",
     "AuthenticationError",
     "BadRequestError",
+    "BaseTool",
     "CacheControl",
     "Call",
     "CallParams",

@@ -16,7 +16,7 @@ from .models import Model
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
 from .streams import AsyncStream, Stream
-from .tools import Tool
+from .tools import AnyTool
 
 __all__ = ["AsyncCall", "Call", "DynamicConfig", "Prompt", "call"]
 
@@ -39,7 +39,7 @@ class DynamicConfig(TypedDict, total=False):
     """A different model id for this call."""
     metadata: Mapping[str, object]
     """Anything to keep with the response (`response.metadata`)."""
-    tools: Sequence[Tool[..., Any]]
+    tools: Sequence[AnyTool]
     """Tools for this call, in place of the decorator's."""
 
 
@@ -167,7 +167,7 @@ def call(
     *,
     stream: Literal[False] = False,
     response_model: None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],
@@ -178,7 +178,7 @@ def call(
     *,
     stream: Literal[False] = False,
     response_model: type[U] | Format[U],
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],
@@ -189,7 +189,7 @@ def call(
     *,
     stream: Literal[True],
     response_model: None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],
@@ -200,7 +200,7 @@ def call(
     *,
     stream: Literal[True],
     response_model: type[U] | Format[U],
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],
@@ -210,7 +210,7 @@ def call(
     *,
     stream: bool = False,
     response_model: type[Any] | Format[Any] | None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     **params: Unpack[CallParams],

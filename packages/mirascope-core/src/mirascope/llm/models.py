@@ -12,12 +12,13 @@ from .formatting import Format, format_for
 from .messages import Message, user
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
+from .tools import as_tool
 
 if TYPE_CHECKING:
     from .context import Context
     from .providers import Decoded, Provider, Request
     from .streams import AsyncStream, Stream
-    from .tools import Tool
+    from .tools import AnyTool, Tool
 
 __all__ = ["Model", "model"]
 
@@ -74,7 +75,7 @@ class Model(Generic[T]):
         *,
         client: Client | None = None,
         provider_params: Mapping[str, object] | None = None,
-        tools: Sequence[Tool[..., Any]] | None = None,
+        tools: Sequence[AnyTool] | None = None,
         response_model: type[T] | Format[T] | None = None,
         **params: Unpack[CallParams],
     ) -> None:
@@ -88,7 +89,7 @@ class Model(Generic[T]):
         """Provider-specific parameters, passed through unchanged."""
         self.client = client
         """The client to call with; `None` uses the provider's default client."""
-        self.tools: tuple[Tool[..., Any], ...] = tuple(tools or ())
+        self.tools: tuple[Tool[..., Any], ...] = tuple(as_tool(item) for item in tools or ())
         """Tools the model may call."""
         self.format: Format[T] | None = None if response_model is None else format_for(response_model)
         """The structured output asked for, from `response_model`."""
@@ -239,7 +240,7 @@ def model(
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: None = None,
     **params: Unpack[CallParams],
 ) -> Model[str]: ...
@@ -249,7 +250,7 @@ def model(
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: type[_U] | Format[_U],
     **params: Unpack[CallParams],
 ) -> Model[_U]: ...
@@ -258,7 +259,7 @@ def model(
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    tools: Sequence[Tool[..., Any]] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
     **params: Unpack[CallParams],
 ) -> Model[Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, ClassVar, Generic, ParamSpec, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
-__all__ = ["Tool", "tool"]
+__all__ = ["AnyTool", "BaseTool", "Tool", "as_tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,12 +29,16 @@ class Tool(Generic[P, R]):
         name: str | None = None,
         description: str | None = None,
         strict: bool = False,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         from ._schema import function_schema
         from .context import takes_context
 
         context = takes_context(fn)
-        doc_description, parameters = function_schema(fn, skip_first=context)
+        if parameters is None:
+            doc_description, parameters = function_schema(fn, skip_first=context)
+        else:
+            doc_description = None
         if strict:
             from ._schema import strict_schema
 
@@ -91,3 +96,85 @@ def tool(
         return Tool(fn, name=name, description=description, strict=strict)
 
     return decorate
+
+
+@dataclass_transform(kw_only_default=True)
+class BaseTool:
+    """Subclass to write a tool as a class: fields are its arguments, `call()` its body.
+
+    ```python
+    class Search(llm.BaseTool):
+        '''Search the web.
+
+    Attributes:
+            query: What to look for.
+        '''
+
+        query: str
+
+        def call(self) -> str: ...
+    ```
+
+    Each subclass becomes a dataclass with keyword-only fields; its name, docstring and field
+    types describe it to the model, and `response.execute_tools()` builds one from the model's
+    arguments and runs its `call()` (which may be `async`). Set `strict = True` on the class
+    for a strict schema.
+    """
+
+    strict: ClassVar[bool] = False
+    """Whether to ask the provider to follow the schema exactly."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(kw_only=True)(cls)
+
+    def call(self) -> object:
+        """Run the tool; the model's arguments are the instance's fields."""
+        raise NotImplementedError(f"{type(self).__name__} must define call()")
+
+
+AnyTool: TypeAlias = "Tool[..., Any] | type[BaseTool]"
+"""What `tools=` takes: an `@llm.tool` function, or an `llm.BaseTool` subclass."""
+
+_class_tools: dict[type[BaseTool], Tool[..., Any]] = {}
+
+
+def as_tool(item: AnyTool) -> Tool[..., Any]:
+    """The `llm.Tool` for an `@llm.tool` function or an `llm.BaseTool` subclass (built once)."""
+    if isinstance(item, Tool):
+        return item
+    found = _class_tools.get(item)
+    if found is None:
+        found = _class_tools[item] = _class_tool(item)
+    return found
+
+
+def _class_tool(tool_class: type[BaseTool]) -> Tool[..., Any]:
+    from ._schema import docstring_description, strict_schema, type_schema
+
+    schema = {key: value for key, value in type_schema(tool_class).items() if key != "description"}
+    if tool_class.strict:
+        schema = strict_schema(schema)
+
+    missing = dataclasses.MISSING
+    defaulted = {
+        f.name
+        for f in dataclasses.fields(cast("Any", tool_class))
+        if f.default is not missing or f.default_factory is not missing
+    }
+
+    def run(**arguments: Any) -> object:
+        if tool_class.strict:
+            # A strict schema makes optional fields nullable: `null` means "use the default".
+            arguments = {k: v for k, v in arguments.items() if v is not None or k not in defaulted}
+        return tool_class(**arguments).call()
+
+    run.__name__ = tool_class.__name__
+    run.__doc__ = tool_class.__doc__
+    return Tool(
+        run,
+        name=tool_class.__name__,
+        description=docstring_description(tool_class.__doc__),
+        strict=tool_class.strict,
+        parameters=schema,
+    )
