@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import time
 from dataclasses import dataclass
@@ -240,3 +241,52 @@ def test_a_tool_class_is_a_keyword_only_dataclass() -> None:
     search = Search(query="q")
     assert search.limit == 3
     assert search.call() == "3 results for q"
+
+
+class Unit(enum.Enum):
+    C = "c"
+    F = "f"
+
+
+@dataclass
+class Place:
+    city: str
+    country: str = "FR"
+
+
+@llm.tool
+def forecast(place: Place, unit: Unit = Unit.C, days: list[int] | None = None) -> str:
+    """Forecast for a place."""
+    assert isinstance(place, Place)
+    assert isinstance(unit, Unit)
+    return f"{place.city}/{place.country} in {unit.value} for {days or [1]}"
+
+
+class Trip(llm.BaseTool):
+    """Plan a trip."""
+
+    to: Place
+    nights: int = 1
+
+    def call(self) -> str:
+        return f"{self.nights} nights in {self.to.city}"
+
+
+def test_json_arguments_become_the_parameters_types() -> None:
+    call = llm.ToolCall(id="c", name="forecast", args={"place": {"city": "Nice"}, "unit": "f", "days": [1, 2]})
+    [output] = _response([call], [forecast]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="forecast", result="Nice/FR in f for [1, 2]")
+
+
+def test_arguments_that_cannot_become_the_types_are_an_error_output() -> None:
+    call = llm.ToolCall(id="c", name="forecast", args={"place": {"country": "FR"}, "unit": "kelvin"})
+    [output] = _response([call], [forecast]).execute_tools()
+    assert output.is_error
+    assert "do not fit forecast" in output.result
+
+
+def test_a_tool_class_gets_its_nested_fields_as_their_types() -> None:
+    [tool] = llm.model("openai-completions:gpt-4o", tools=[Trip]).tools
+    call = llm.ToolCall(id="c", name="Trip", args={"to": {"city": "Lyon"}, "nights": 2})
+    [output] = _response([call], [tool]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="Trip", result="2 nights in Lyon")

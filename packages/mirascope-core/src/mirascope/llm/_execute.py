@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,7 +22,7 @@ from .context import Context
 from .exceptions import ToolError
 from .tools import Tool
 
-__all__ = ["execute", "execute_async"]
+__all__ = ["execute", "execute_async", "structure_class"]
 
 # Computed once per function, as its schema is: reading a signature costs more than running most tools.
 _signatures: weakref.WeakKeyDictionary[Callable[..., object], inspect.Signature] = weakref.WeakKeyDictionary()
@@ -50,11 +51,45 @@ def _bound(tool: Tool[..., Any], call: ToolCall, leading: tuple[object, ...]) ->
         defaulted = {name for name, p in signature.parameters.items() if p.default is not p.empty}
         args = {name: value for name, value in args.items() if value is not None or name not in defaulted}
     try:
-        return signature.bind(*leading, **args)
-    except TypeError as error:
+        bound = signature.bind(*leading, **args)
+        _structure(tool, bound)
+    except Exception as error:  # TypeError from binding; cattrs' errors from structuring
         return _error(
             call, f"The arguments {call.args!r} do not fit {call.name}: {error}. Call it again with valid ones."
         )
+    return bound
+
+
+_JSON_NATIVE: frozenset[object] = frozenset({str, int, float, bool, object, Any, type(None)})
+_hints: weakref.WeakKeyDictionary[Callable[..., object], dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _structure(tool: Tool[..., Any], bound: inspect.BoundArguments) -> None:
+    """Turn JSON arguments into the parameters' types: dicts into dataclasses, strings into enums."""
+    hints = _hints.get(tool.fn)
+    if hints is None:
+        import typing
+
+        try:
+            hints = typing.get_type_hints(tool.fn)
+        except Exception:  # unresolvable annotations: the schema step would have said so
+            hints = {}
+        hints.pop("return", None)
+        _hints[tool.fn] = hints = {name: hint for name, hint in hints.items() if hint not in _JSON_NATIVE}
+    if not hints:
+        return
+    converter = _converter()
+    arguments = bound.arguments
+    for name, hint in hints.items():
+        if name in arguments and not (tool.takes_context and name == next(iter(arguments))):
+            arguments[name] = converter.structure(arguments[name], hint)
+
+
+@functools.cache
+def _converter() -> Any:
+    from cattrs import Converter
+
+    return Converter()
 
 
 def _plain(value: object) -> object:
@@ -156,3 +191,11 @@ async def execute_async(
         return _output(call, value)
 
     return list(await asyncio.gather(*(run(call) for call in calls)))
+
+
+def structure_class(cls: type[Any], arguments: dict[str, Any]) -> Any:
+    """An instance of a tool class from the model's arguments, nested fields converted."""
+    unknown = arguments.keys() - {field.name for field in dataclasses.fields(cls)}
+    if unknown:
+        raise TypeError(f"unexpected argument(s) {', '.join(sorted(unknown))}")
+    return _converter().structure(arguments, cls)

@@ -167,7 +167,10 @@ def _class_tool(tool_class: type[BaseTool]) -> Tool[..., Any]:
         if tool_class.strict:
             # A strict schema makes optional fields nullable: `null` means "use the default".
             arguments = {k: v for k, v in arguments.items() if v is not None or k not in defaulted}
-        return tool_class(**arguments).call()
+        from ._execute import structure_class
+
+        # Nested fields arrive as JSON: structured into their types, as function arguments are.
+        return structure_class(tool_class, arguments).call()
 
     run.__name__ = tool_class.__name__
     run.__doc__ = tool_class.__doc__
