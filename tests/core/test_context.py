@@ -75,6 +75,7 @@ def test_a_context_does_not_go_into_to_dict() -> None:
     def support(ctx: llm.Context[Deps]) -> str:
         return "Who am I?"
 
-    response = support(llm.Context(deps=Deps("William")))
+    response = support(ctx=llm.Context(deps=Deps("William")))  # by keyword works too
+    assert response.execute_tools() == [llm.ToolOutput(id="call_1", name="whoami", result="William")]
     assert "context" not in response.to_dict()
     assert llm.CallResponse.from_dict(response.to_dict()).content == response.content

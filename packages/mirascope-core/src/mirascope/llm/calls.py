@@ -94,11 +94,18 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
     )
 
 
-def _context(takes: bool, args: tuple[object, ...], kwargs: Mapping[str, object]) -> Context[Any] | None:
-    """The `llm.Context` a prompt function was called with, for the tools that ask for one."""
-    if not takes:
+def _context_name(fn: Callable[..., object]) -> str | None:
+    """The name of the prompt function's `llm.Context` parameter, if it takes one."""
+    if not takes_context(fn):
         return None
-    found = args[0] if args else next(iter(kwargs.values()), None)
+    return next(iter(inspect.signature(fn).parameters))
+
+
+def _context(name: str | None, args: tuple[object, ...], kwargs: Mapping[str, object]) -> Context[Any] | None:
+    """The `llm.Context` a prompt function was called with, for the tools that ask for one."""
+    if name is None:
+        return None
+    found = args[0] if args else kwargs.get(name)
     return cast("Context[Any]", found) if isinstance(found, Context) else None
 
 
@@ -115,13 +122,13 @@ class Call(Generic[P, R]):
         """The model and parameters it calls."""
         self.stream = stream
         """Whether calling it returns an `llm.Stream` rather than a response."""
-        self._takes_context = takes_context(fn)
+        self._context_name = _context_name(fn)
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
-        context = _context(self._takes_context, args, kwargs)
+        context = _context(self._context_name, args, kwargs)
         if self.stream:
             return prepared.model._stream(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
         return prepared.model._call(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
@@ -140,13 +147,13 @@ class AsyncCall(Generic[P, AR]):
         """The model and parameters it calls."""
         self.stream = stream
         """Whether awaiting it gives an `llm.AsyncStream` rather than a response."""
-        self._takes_context = takes_context(fn)
+        self._context_name = _context_name(fn)
         functools.update_wrapper(self, fn)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> AR:
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
-        context = _context(self._takes_context, args, kwargs)
+        context = _context(self._context_name, args, kwargs)
         if self.stream:
             return await prepared.model._stream_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
         return await prepared.model._call_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
