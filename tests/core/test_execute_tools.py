@@ -290,3 +290,15 @@ def test_a_tool_class_gets_its_nested_fields_as_their_types() -> None:
     call = llm.ToolCall(id="c", name="Trip", args={"to": {"city": "Lyon"}, "nights": 2})
     [output] = _response([call], [tool]).execute_tools()
     assert output == llm.ToolOutput(id="c", name="Trip", result="2 nights in Lyon")
+
+
+@llm.tool
+def either(value: int | str, maybe: float | None = None) -> str:
+    """Echo a number or a word."""
+    return f"{value!r} {maybe!r}"
+
+
+def test_a_union_of_plain_types_passes_the_json_value_as_it_is() -> None:
+    call = llm.ToolCall(id="c", name="either", args={"value": "seven", "maybe": 1.5})
+    [output] = _response([call], [either]).execute_tools()
+    assert output == llm.ToolOutput(id="c", name="either", result="'seven' 1.5")

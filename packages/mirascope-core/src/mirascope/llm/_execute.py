@@ -8,6 +8,7 @@ fit the function, or an exception the tool raises each become an `llm.ToolOutput
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -75,14 +76,25 @@ def _structure(tool: Tool[..., Any], bound: inspect.BoundArguments) -> None:
         except Exception:  # unresolvable annotations: the schema step would have said so
             hints = {}
         hints.pop("return", None)
-        _hints[tool.fn] = hints = {name: hint for name, hint in hints.items() if hint not in _JSON_NATIVE}
+        _hints[tool.fn] = hints = {name: hint for name, hint in hints.items() if not _native(hint)}
     if not hints:
         return
+    from cattrs.errors import StructureHandlerNotFoundError
+
     converter = _converter()
     arguments = bound.arguments
     for name, hint in hints.items():
         if name in arguments and not (tool.takes_context and name == next(iter(arguments))):
-            arguments[name] = converter.structure(arguments[name], hint)
+            # A type cattrs cannot build (`int | str`, say): the JSON value goes as it is.
+            with contextlib.suppress(StructureHandlerNotFoundError):
+                arguments[name] = converter.structure(arguments[name], hint)
+
+
+def _native(hint: object) -> bool:
+    try:
+        return hint in _JSON_NATIVE
+    except TypeError:  # an unhashable annotation is no plain JSON type
+        return False
 
 
 @functools.cache
