@@ -20,8 +20,10 @@ outputs = response.execute_tools()  # `lookup` gets the same ctx; the model neve
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
+import weakref
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -45,8 +47,24 @@ class AgentContext(Context[DepsT]):
     """The context an agent hands to its prompt function and tools."""
 
 
+_answers: weakref.WeakKeyDictionary[Callable[..., object], bool] = weakref.WeakKeyDictionary()
+
+
 def takes_context(fn: Callable[..., object]) -> bool:
-    """Whether the first parameter of `fn` is annotated `llm.Context[...]` (or a subclass)."""
+    """Whether the first parameter of `fn` is annotated `llm.Context[...]` (or a subclass).
+
+    Answered once per function: reading a signature and its hints costs more than the rest of
+    building a tool whose schema is cached.
+    """
+    with contextlib.suppress(KeyError, TypeError):  # not seen yet, or not weakly referable
+        return _answers[fn]
+    answer = _takes_context(fn)
+    with contextlib.suppress(TypeError):
+        _answers[fn] = answer
+    return answer
+
+
+def _takes_context(fn: Callable[..., object]) -> bool:
     try:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
