@@ -186,3 +186,21 @@ def check_tool_classes_are_dataclasses_and_tools() -> None:
     assert_type(Search(query="q").query, str)
     assert_type(Search(query="q").call(), str)
     assert_type(research("q"), llm.CallResponse[str])
+
+
+@llm.agent(model="openai:gpt-4o-mini", tools=[greet], deps_type=Book)
+def librarian(ctx: llm.AgentContext[Book]) -> str:
+    return f"You look after {ctx.deps.title}."
+
+
+@llm.agent(model="openai:gpt-4o-mini", deps_type=Book, response_model=Book)
+async def cataloguer(ctx: llm.AgentContext[Book]) -> str:
+    return "You catalogue books."
+
+
+async def check_agents_type_their_deps_and_answers() -> None:
+    assert_type(librarian, llm.Agent[Book, str])
+    assert_type(librarian("Hi", deps=Book(title="t", year=1)), llm.CallResponse[str])
+    assert_type(librarian.stream("Hi").response, llm.CallResponse[str])
+    assert_type(cataloguer, llm.AsyncAgent[Book, Book])
+    assert_type((await cataloguer("Hi")).parse(), Book)

@@ -12,6 +12,7 @@ print(recommend_book("fantasy").content)
 """
 
 from . import messages
+from .agents import Agent, AgentStream, AsyncAgent, agent
 from .calls import AsyncCall, Call, DynamicConfig, Prompt, call
 from .clients import Client, client
 from .content import (
@@ -34,6 +35,7 @@ from .exceptions import (
     ConnectionError,
     Error,
     FeatureNotSupportedError,
+    MaxStepsError,
     MissingAPIKeyError,
     NotFoundError,
     ParseError,
@@ -54,7 +56,10 @@ from .tools import BaseTool, Tool, tool
 
 __all__ = [
     "APIError",
+    "Agent",
     "AgentContext",
+    "AgentStream",
+    "AsyncAgent",
     "AsyncCall",
     "AsyncCallResponse",
     "AsyncStream",
@@ -79,6 +84,7 @@ __all__ = [
     "Format",
     "FormatMode",
     "Image",
+    "MaxStepsError",
     "Message",
     "MissingAPIKeyError",
     "Model",
@@ -102,6 +108,7 @@ __all__ = [
     "ToolOutput",
     "Usage",
     "Video",
+    "agent",
     "call",
     "client",
     "messages",

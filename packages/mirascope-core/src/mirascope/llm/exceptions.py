@@ -15,7 +15,8 @@ Error
 ├── MissingAPIKeyError            no key given and none in the environment
 ├── FeatureNotSupportedError      a parameter or content part the model cannot take
 ├── ParseError                    the model's output does not fit the response model
-└── ToolError                     a tool could not be called as the model asked
+├── ToolError                     a tool could not be called as the model asked
+└── MaxStepsError                 an agent found no final answer within `max_steps` replies
 ```
 
 Every message says what to do next.
@@ -25,7 +26,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .messages import Message
 
 __all__ = [
     "APIError",
@@ -34,6 +38,7 @@ __all__ = [
     "ConnectionError",
     "Error",
     "FeatureNotSupportedError",
+    "MaxStepsError",
     "MissingAPIKeyError",
     "NotFoundError",
     "ParseError",
@@ -182,3 +187,15 @@ class ParseError(Error):
 
 class ToolError(Error):
     """A tool could not be called as the model asked (unknown name, bad arguments)."""
+
+
+class MaxStepsError(Error):
+    """An agent's tool loop did not reach a final answer within `max_steps` replies.
+
+    Attributes:
+        messages: The whole conversation so far, the last reply's tool calls unanswered.
+    """
+
+    def __init__(self, message: str, *, messages: tuple[Message, ...]) -> None:
+        self.messages = messages
+        super().__init__(message)
