@@ -14,7 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,18 @@ CASES: list[tuple[str, str, str, str, dict[str, Any], dict[str, str]]] = [
         {"x-goog-api-key": "k"},
     ),
 ]
+
+
+@contextmanager
+def local_server() -> Iterator[str]:
+    """The fake provider server, in its own process so it does not share the GIL; yields its URL."""
+    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdout=subprocess.PIPE, text=True, cwd=HERE)
+    try:
+        assert server.stdout is not None
+        yield f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _timed(fn: Callable[[], object], n: int) -> float:
@@ -149,10 +162,7 @@ def main() -> None:
     parser.add_argument("--provider", action="append", help="only these prefixes")
     args = parser.parse_args()
 
-    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdout=subprocess.PIPE, text=True, cwd=HERE)
-    try:
-        assert server.stdout is not None
-        url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with local_server() as url:
         print(f"call overhead vs raw httpx (same local server, {args.rounds} alternating rounds of {args.n})")
         print(f"{'provider':<20} {'mode':<6} {'floor µs':>9} {'ours µs':>9} {'ratio':>7}")
         for case in CASES:
@@ -161,9 +171,6 @@ def main() -> None:
             for mode, bench in (("sync", bench_sync), ("async", bench_async)):
                 floor, ours = bench(url, case, args.rounds, args.n)
                 print(f"{case[0]:<20} {mode:<6} {floor * 1e6:>9.1f} {ours * 1e6:>9.1f} {ours / floor:>6.3f}x")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -28,7 +27,7 @@ import httpx
 from mirascope import llm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_call import CASES, HERE
+from bench_call import CASES, local_server
 from payloads import STREAM_CHUNKS
 
 _loads = json.loads
@@ -187,10 +186,7 @@ def main() -> None:
     parser.add_argument("--provider", action="append", help="only these prefixes")
     args = parser.parse_args()
 
-    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdout=subprocess.PIPE, text=True, cwd=HERE)
-    try:
-        assert server.stdout is not None
-        url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with local_server() as url:
         print(
             f"{STREAM_CHUNKS}-chunk stream vs raw httpx + json.loads per event "
             f"(same local server, {args.runs} runs each, alternating, medians)"
@@ -208,9 +204,6 @@ def main() -> None:
                     f"{case[0]:<20} {mode:<6} {floor * 1e6:>9.1f} {ours * 1e6:>9.1f} {ours / floor:>6.3f}x "
                     f"{(ours - floor) / STREAM_CHUNKS * 1e6:>9.2f} {(ours_first - floor_first) * 1e3:>+14.3f}"
                 )
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -28,7 +27,7 @@ import httpx
 from mirascope import llm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_call import HERE
+from bench_call import local_server
 
 PROMPT = "Weather in Paris?"
 
@@ -220,16 +219,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args()
     bench_schema(args.rounds, 50)
-    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdout=subprocess.PIPE, text=True, cwd=HERE)
-    try:
-        assert server.stdout is not None
-        url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+    with local_server() as url:
         print(f"tool round trip (call, execute, resume) vs raw httpx by hand ({args.rounds} rounds of {args.n})")
         for provider in _MODELS:
             print(f"  {provider:<20} {bench_round_trip(url, provider, args.rounds, args.n):6.3f}x")
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":

@@ -143,20 +143,28 @@ def _context_args(tool: Tool[..., Any], context: Context[Any] | None) -> tuple[o
     return (context,)
 
 
+def _ready(
+    tools: Sequence[Tool[..., Any]], call: ToolCall, context: Context[Any] | None
+) -> tuple[Tool[..., Any], inspect.BoundArguments] | ToolOutput:
+    """The tool and its bound arguments for a call, or the error output that replaces running it."""
+    tool = _find(tools, call)
+    if isinstance(tool, ToolOutput):
+        return tool
+    bound = _bound(tool, call, _context_args(tool, context))
+    return bound if isinstance(bound, ToolOutput) else (tool, bound)
+
+
 def execute(
     tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
 ) -> list[ToolOutput]:
     """Run each call in order; an async tool is run to completion on a fresh event loop."""
     outputs: list[ToolOutput] = []
     for call in calls:
-        tool = _find(tools, call)
-        if isinstance(tool, ToolOutput):
-            outputs.append(tool)
+        ready = _ready(tools, call, context)
+        if isinstance(ready, ToolOutput):
+            outputs.append(ready)
             continue
-        bound = _bound(tool, call, _context_args(tool, context))
-        if isinstance(bound, ToolOutput):
-            outputs.append(bound)
-            continue
+        tool, bound = ready
         try:
             value = tool.fn(*bound.args, **bound.kwargs)
             if inspect.isawaitable(value):
@@ -188,12 +196,10 @@ async def execute_async(
     """Run every call; async tools are awaited concurrently, outputs keep the calls' order."""
 
     async def run(call: ToolCall) -> ToolOutput:
-        tool = _find(tools, call)
-        if isinstance(tool, ToolOutput):
-            return tool
-        bound = _bound(tool, call, _context_args(tool, context))
-        if isinstance(bound, ToolOutput):
-            return bound
+        ready = _ready(tools, call, context)
+        if isinstance(ready, ToolOutput):
+            return ready
+        tool, bound = ready
         try:
             value = tool.fn(*bound.args, **bound.kwargs)
             if inspect.isawaitable(value):
@@ -206,8 +212,5 @@ async def execute_async(
 
 
 def structure_class(cls: type[Any], arguments: dict[str, Any]) -> Any:
-    """An instance of a tool class from the model's arguments, nested fields converted."""
-    unknown = arguments.keys() - {field.name for field in dataclasses.fields(cls)}
-    if unknown:
-        raise TypeError(f"unexpected argument(s) {', '.join(sorted(unknown))}")
+    """An instance of a tool class from the model's (already bound) arguments, nested fields converted."""
     return _converter().structure(arguments, cls)

@@ -118,6 +118,13 @@ class _StreamState:
         response = httpx.Response(self._http.status_code, content=body, headers=headers)
         return self._provider.error(self._request, response)
 
+    def _build(self, cls: type[Any], decoded: Decoded) -> Any:
+        # `raw` is the events' text, decoded only if someone reads it.
+        events = StreamEvents(self._events)
+        return self._model._respond(  # pyright: ignore[reportPrivateUsage]
+            cls, self._request, decoded, events, self._client, self._metadata, self._context
+        )
+
     def _respond(self, decoded: Decoded) -> Any:
         raise NotImplementedError
 
@@ -183,16 +190,7 @@ class Stream(_StreamState, Generic[T]):
         self._done = self._decoder.finish()
 
     def _respond(self, decoded: Decoded) -> CallResponse[T]:
-        response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            CallResponse,
-            self._request,
-            decoded,
-            StreamEvents(self._events),
-            self._client,
-            self._metadata,
-            self._context,
-        )
-        return cast("CallResponse[T]", response)
+        return cast("CallResponse[T]", self._build(CallResponse, decoded))
 
     def _finished(self) -> CallResponse[T]:
         if self._response is None:
@@ -290,16 +288,7 @@ class AsyncStream(_StreamState, Generic[T]):
         self._done = self._decoder.finish()
 
     def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
-        response = self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            AsyncCallResponse,
-            self._request,
-            decoded,
-            StreamEvents(self._events),
-            self._client,
-            self._metadata,
-            self._context,
-        )
-        return cast("AsyncCallResponse[T]", response)
+        return cast("AsyncCallResponse[T]", self._build(AsyncCallResponse, decoded))
 
     def _finished(self) -> AsyncCallResponse[T]:
         if self._response is None:

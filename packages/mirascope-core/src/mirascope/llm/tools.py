@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, ParamSpec, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
@@ -104,11 +105,7 @@ class BaseTool:
 
     ```python
     class Search(llm.BaseTool):
-        '''Search the web.
-
-    Attributes:
-            query: What to look for.
-        '''
+        '''Search the web.'''
 
         query: str
 
@@ -156,22 +153,29 @@ def _class_tool(tool_class: type[BaseTool]) -> Tool[..., Any]:
     if tool_class.strict:
         schema = strict_schema(schema)
 
-    missing = dataclasses.MISSING
-    defaulted = {
-        f.name
-        for f in dataclasses.fields(cast("Any", tool_class))
-        if f.default is not missing or f.default_factory is not missing
-    }
-
     def run(**arguments: Any) -> object:
-        if tool_class.strict:
-            # A strict schema makes optional fields nullable: `null` means "use the default".
-            arguments = {k: v for k, v in arguments.items() if v is not None or k not in defaulted}
         from ._execute import structure_class
 
         # Nested fields arrive as JSON: structured into their types, as function arguments are.
         return structure_class(tool_class, arguments).call()
 
+    # The class's fields as `run`'s signature: binding the model's arguments, refusing unknown
+    # ones and reading a strict schema's `null` as "the default" then work as for functions.
+    missing = dataclasses.MISSING
+    run.__signature__ = inspect.Signature(
+        [
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=(
+                    inspect.Parameter.empty
+                    if f.default is missing and f.default_factory is missing
+                    else None  # only whether there is one matters: unsent fields get theirs
+                ),
+            )
+            for f in dataclasses.fields(cast("Any", tool_class))
+        ]
+    )
     run.__name__ = tool_class.__name__
     run.__doc__ = tool_class.__doc__
     return Tool(

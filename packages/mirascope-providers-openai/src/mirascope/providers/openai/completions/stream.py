@@ -64,8 +64,7 @@ class CompletionsStream:
             return _NONE
         body: dict[str, Any] = _loads(data)
         if self._id is None:
-            self._start(body)
-            return self._general(body)
+            return self._general(body)  # the first event: its id and model are kept there
         try:
             (choice,) = body["choices"]
             delta: dict[str, Any] = choice["delta"]
@@ -79,19 +78,16 @@ class CompletionsStream:
             pass  # any other shape takes the general path
         return self._general(body)
 
-    def _start(self, body: dict[str, Any]) -> None:
+    def _general(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
         if "error" in body:
             from mirascope.llm.providers.http import error_from_event
 
             from ..errors import CODES
 
             raise error_from_event(self._provider, body, codes=CODES)
-        self._id = body.get("id")
-        self._model = body.get("model")
-
-    def _general(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
-        if "error" in body:
-            self._start(body)
+        if self._id is None:
+            self._id = body.get("id")
+            self._model = body.get("model")
         chunk_usage = None
         if body.get("usage"):
             chunk_usage = self._usage = usage(body["usage"])
