@@ -11,3 +11,5 @@ echo
 "${UV[@]}" run --no-sync python benchmarks/bench_stream.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_tools.py
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_parse.py

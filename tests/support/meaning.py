@@ -115,3 +115,88 @@ def comparable(body: dict[str, Any]) -> Any:
         return node
 
     return meaning(strip(body))
+
+
+_JSON_INSTRUCTIONS = "Respond only with valid JSON that matches this exact schema:"
+
+
+def schema_summary(schema: Any, defs: dict[str, Any] | None = None) -> Any:
+    """What a JSON schema asks for, whatever the dialect: kinds, properties, required ones, descriptions.
+
+    `$ref`s are followed, Gemini's upper-case OpenAPI types read as JSON Schema's, titles and
+    ordering hints left out; nullable forms (`anyOf` with null, type lists) keep their non-null part.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    defs = {**(defs or {}), **schema.get("$defs", {})}
+    if "$ref" in schema:
+        return schema_summary(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next(k for k in kind if k != "null")
+    if "anyOf" in schema:
+        options = [option for option in schema["anyOf"] if option.get("type") != "null"]
+        if len(options) == 1:
+            return schema_summary({**options[0], **{k: v for k, v in schema.items() if k != "anyOf"}}, defs)
+    summary: dict[str, Any] = {"type": kind.lower() if isinstance(kind, str) else kind}
+    # The recording library described its wrapper of a primitive with its own boilerplate.
+    if schema.get("description") and not schema["description"].startswith("Wrapper for primitive type"):
+        summary["description"] = schema["description"]
+    if "properties" in schema:
+        summary["properties"] = {name: schema_summary(value, defs) for name, value in schema["properties"].items()}
+        summary["required"] = sorted(schema.get("required", []))
+    if "items" in schema:
+        summary["items"] = schema_summary(schema["items"], defs)
+    return summary
+
+
+def _joined_text_parts(parts: list[Any]) -> list[Any]:
+    """Gemini parts with each run of plain text parts as one: a streamed turn arrives in pieces,
+    and a client may send it back in those pieces or joined."""
+    joined: list[Any] = []
+    for part in parts:
+        if isinstance(part, dict) and set(part) == {"text"} and joined and set(joined[-1]) == {"text"}:
+            joined[-1] = {"text": joined[-1]["text"] + part["text"]}
+        else:
+            joined.append(part)
+    return joined
+
+
+def structured_comparable(body: dict[str, Any]) -> Any:
+    """`comparable`, with each way of asking for structured output reduced to what it asks for.
+
+    Schemas (response formats, output formats, Gemini response schemas, and the schema quoted in
+    JSON-mode instructions) compare by `schema_summary`; the recordings wrote them with Pydantic,
+    in each SDK's dialect. Native `strict` flags are compared as given.
+    """
+
+    def reduce(node: Any) -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key == "parts" and isinstance(value, list):
+                    value = _joined_text_parts(value)
+                if key in ("schema", "responseSchema", "responseJsonSchema", "response_json_schema"):
+                    out["schema"] = schema_summary(value)
+                elif (
+                    key in ("text", "content", "system")
+                    and isinstance(value, str)
+                    and value.startswith(_JSON_INSTRUCTIONS)
+                ):
+                    reduced = ("json instructions", schema_summary(json.loads(value.removeprefix(_JSON_INSTRUCTIONS))))
+                    # An Anthropic system string is one text block, as `meaning` reads it.
+                    out[key] = [{"type": "text", "text": reduced}] if key == "system" else reduced
+                elif key in ("text", "content") and isinstance(value, str) and value.startswith("{"):
+                    # A structured answer sent back: its JSON, not its spacing, is what it says.
+                    try:
+                        out[key] = ("json", json.loads(value))
+                    except ValueError:
+                        out[key] = value
+                else:
+                    out[key] = reduce(value)
+            return out
+        if isinstance(node, list):
+            return [reduce(item) for item in node]
+        return node
+
+    return comparable(reduce(body))

@@ -397,7 +397,7 @@ def clock() -> str:
 
 
 def test_tools_are_sent_as_definitions_with_their_schema_as_input_schema(claude: Claude) -> None:
-    claude.call("Weather in Paris?", tools=[weather, clock])
+    claude.call("Weather in Paris?", model="anthropic:claude-sonnet-4-5", tools=[weather, clock])
 
     assert claude.sent["tools"] == [
         {
@@ -429,8 +429,84 @@ def test_a_tool_schema_without_a_type_is_sent_as_an_object_schema_and_left_uncha
     assert typeless.parameters == {"properties": {"city": {"type": "string"}}}
 
 
-def test_structured_output_is_still_refused_before_sending(claude: Claude) -> None:
-    with pytest.raises(llm.FeatureNotSupportedError, match="response_model"):
-        claude.call("A number?", response_model=int)
+def test_a_strict_tool_goes_out_under_the_structured_outputs_beta(claude: Claude) -> None:
+    claude.call("What time is it?", model="anthropic:claude-sonnet-4-5", tools=[clock])
+
+    [request] = claude.requests
+    assert request.headers["anthropic-beta"] == "structured-outputs-2025-11-13"
+    assert (request.path, request.query) == ("/v1/messages", "beta=true")
+
+
+def test_the_structured_outputs_beta_joins_the_clients_own_betas(claude: Claude) -> None:
+    client = claude.client(betas=["files-api-2025-04-14"])
+    claude.call("A number?", model="anthropic:claude-sonnet-4-5", client=client, response_model=int)
+
+    assert claude.requests[0].headers["anthropic-beta"] == "files-api-2025-04-14,structured-outputs-2025-11-13"
+    assert claude.sent["output_format"]["type"] == "json_schema"
+
+
+def test_a_strict_tool_on_a_model_without_structured_outputs_is_refused_before_sending(claude: Claude) -> None:
+    with pytest.raises(llm.FeatureNotSupportedError, match="strict"):
+        claude.call("What time is it?", tools=[clock])
+
+    assert claude.requests == []
+
+
+def test_native_structured_output_on_a_model_without_it_is_refused_before_sending(claude: Claude) -> None:
+    with pytest.raises(llm.FeatureNotSupportedError, match="mode='tool'") as caught:
+        claude.call("A number?", response_model=llm.response_model(int, mode="native"))
+
+    assert caught.value.feature == "response_model"
+    assert claude.requests == []
+
+
+def test_without_native_structured_output_the_answer_is_asked_for_through_a_forced_tool(claude: Claude) -> None:
+    response = claude.call(
+        "A number?",
+        response_model=int,
+        replies=[
+            reply(
+                [
+                    {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "__mirascope_formatted_output_tool__",
+                        "input": {"output": 7},
+                    }
+                ],
+                stop_reason="tool_use",
+            )
+        ],
+    )
+
+    assert claude.sent["tool_choice"] == {
+        "type": "tool",
+        "name": "__mirascope_formatted_output_tool__",
+        "disable_parallel_tool_use": True,
+    }
+    assert "beta" not in claude.requests[0].query
+    assert response.parse() == 7
+    assert response.content == '{"output": 7}'
+    assert (response.tool_calls, response.finish_reason) == ([], "stop")
+
+
+def test_a_forced_answer_tool_is_only_asked_for_while_claude_thinks(claude: Claude) -> None:
+    # Claude refuses a forced tool choice with extended thinking; the system prompt asks instead.
+    claude.call("A number?", response_model=llm.response_model(int, mode="tool"), thinking="low")
+
+    assert "tool_choice" not in claude.sent
+    assert "__mirascope_formatted_output_tool__" in claude.sent["system"]
+
+
+def test_beside_the_users_tools_the_answer_tool_makes_some_tool_call_required(claude: Claude) -> None:
+    claude.call("Weather?", tools=[weather], response_model=llm.response_model(int, mode="tool"))
+
+    assert [tool["name"] for tool in claude.sent["tools"]] == ["weather", "__mirascope_formatted_output_tool__"]
+    assert claude.sent["tool_choice"] == {"type": "any"}
+
+
+def test_strict_json_mode_is_refused_before_sending(claude: Claude) -> None:
+    with pytest.raises(llm.FeatureNotSupportedError, match="strict JSON mode"):
+        claude.call("A number?", response_model=llm.response_model(int, mode="json", strict=True))
 
     assert claude.requests == []

@@ -556,8 +556,37 @@ class _Answer:
     value: int
 
 
-def test_structured_output_is_still_refused_before_any_request(replay_server: ReplayServer, client: llm.Client) -> None:
-    with replay_server.replaying([]) as session, pytest.raises(llm.FeatureNotSupportedError, match="response_model"):
-        llm.model(MODEL, client=client, response_model=_Answer).stream("Hi")
-
+def test_strict_structured_output_through_a_tool_is_refused_before_any_request(
+    replay_server: ReplayServer, client: llm.Client
+) -> None:
+    answer = llm.response_model(_Answer, mode="tool", strict=True)
+    with replay_server.replaying([]) as session, pytest.raises(llm.FeatureNotSupportedError, match="mode='native'"):
+        llm.model(MODEL, client=client, response_model=answer).stream("Hi")
     assert session.requests == []
+
+
+def test_on_gemini_2_a_schema_beside_tools_is_asked_for_through_a_tool(client: llm.Client) -> None:
+    # Gemini 2 cannot hold a reply to a schema while it may also call functions; Gemini 3 can.
+    def prepared(model: str, answer: object) -> dict[str, Any]:
+        format = llm.formatting.format_for(answer)  # type: ignore[arg-type]
+        request = Request(
+            model_id=f"google:{model}",
+            model=model,
+            messages=(llm.messages.user("Hi"),),
+            params={},
+            tools=(secret_retrieval_tool,),
+            format=format,
+        )
+        return google.prepare(request, client).body
+
+    gemini_2 = prepared("gemini-2.5-flash", _Answer)
+    assert gemini_2["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
+    assert [d["name"] for d in gemini_2["tools"][0]["functionDeclarations"]] == [
+        "secret_retrieval_tool",
+        "__mirascope_formatted_output_tool__",
+    ]
+    gemini_3 = prepared("gemini-3-pro-preview", _Answer)
+    assert gemini_3["generationConfig"]["responseMimeType"] == "application/json"
+    assert "toolConfig" not in gemini_3
+    with pytest.raises(llm.FeatureNotSupportedError, match="native"):
+        prepared("gemini-2.5-flash", llm.response_model(_Answer, mode="native"))

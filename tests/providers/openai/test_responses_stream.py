@@ -462,9 +462,11 @@ def test_an_error_status_on_a_stream_raises_before_any_chunk(
     assert caught.value.message == exchange["response"]["json"]["error"]["message"]
 
 
-def test_a_response_model_on_openai_is_still_refused_before_sending(replay_server: ReplayServer) -> None:
-    model = llm.model("openai:gpt-4o", client=_client(replay_server), response_model=int)
+def test_strict_json_mode_on_openai_is_refused_before_sending(replay_server: ReplayServer) -> None:
+    answer = llm.response_model(int, mode="json", strict=True)
+    model = llm.model("openai:gpt-4o", client=_client(replay_server), response_model=answer)
     with replay_server.replaying([]) as session, pytest.raises(llm.FeatureNotSupportedError) as caught:
         model.stream("Pick a number")
     assert caught.value.feature == "response_model"
+    assert "mode='native'" in str(caught.value)
     assert session.requests == []

@@ -46,7 +46,7 @@ from .exceptions import (
     TimeoutError,
     ToolError,
 )
-from .formatting import Format, FormatMode
+from .formatting import Format, FormatMode, output_parser, response_model
 from .messages import Message
 from .models import Model, model
 from .params import CallParams, Thinking, ThinkingLevel
@@ -113,6 +113,8 @@ __all__ = [
     "client",
     "messages",
     "model",
+    "output_parser",
+    "response_model",
     "tool",
 ]
 

@@ -195,6 +195,7 @@ def agent(
     tools: Sequence[AnyTool] | None = None,
     deps_type: type[DepsT],
     response_model: None = None,
+    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -207,6 +208,7 @@ def agent(
     tools: Sequence[AnyTool] | None = None,
     deps_type: type[DepsT],
     response_model: type[U] | Format[U],
+    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -219,6 +221,7 @@ def agent(
     tools: Sequence[AnyTool] | None = None,
     deps_type: None = None,
     response_model: None = None,
+    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -231,6 +234,7 @@ def agent(
     tools: Sequence[AnyTool] | None = None,
     deps_type: None = None,
     response_model: type[U] | Format[U],
+    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -242,6 +246,7 @@ def agent(
     tools: Sequence[AnyTool] | None = None,
     deps_type: type[Any] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -255,6 +260,8 @@ def agent(
             `llm.AgentContext`) get the agent's context, with the `deps` of the call.
         deps_type: The type of `deps` the agent is called with (for type checking).
         response_model: The type of the final answer, read with `response.parse()`.
+        max_retries: How many times to ask again, with the parse error, for a final answer
+            that does not fit `response_model`.
         max_steps: The most replies one call may take; more raises `llm.MaxStepsError`.
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
@@ -262,6 +269,12 @@ def agent(
     """
     call_params = cast(CallParams, params)  # checked by Model, which refuses unknown ones
     bound: Model[Any] = Model(
-        model, client=client, provider_params=provider_params, tools=tools, response_model=response_model, **call_params
+        model,
+        client=client,
+        provider_params=provider_params,
+        tools=tools,
+        response_model=response_model,
+        max_retries=max_retries,
+        **call_params,
     )
     return AgentDecorator(bound, max_steps)

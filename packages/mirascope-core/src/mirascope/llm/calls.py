@@ -78,6 +78,7 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
                 provider_params=base.provider_params,
                 tools=base.tools if tools is None else tools,
                 response_model=base.format,
+                max_retries=base.max_retries,
                 **params,
             )
         messages = config.get("messages")
@@ -174,6 +175,7 @@ def call(
     *,
     stream: Literal[False] = False,
     response_model: None = None,
+    max_retries: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -185,6 +187,7 @@ def call(
     *,
     stream: Literal[False] = False,
     response_model: type[U] | Format[U],
+    max_retries: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -196,6 +199,7 @@ def call(
     *,
     stream: Literal[True],
     response_model: None = None,
+    max_retries: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -207,6 +211,7 @@ def call(
     *,
     stream: Literal[True],
     response_model: type[U] | Format[U],
+    max_retries: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -217,6 +222,7 @@ def call(
     *,
     stream: bool = False,
     response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -236,7 +242,11 @@ def call(
         model: The model id, `provider:model`.
         stream: Return an `llm.Stream` of chunks instead of a finished response.
         response_model: The type to parse the reply into with `response.parse()`: a dataclass,
-            attrs class, `TypedDict`, `NamedTuple`, primitive, `list`, `Literal` or `Enum`.
+            attrs class, `TypedDict`, `NamedTuple`, primitive, `list`, `Literal` or `Enum`
+            (a Pydantic `BaseModel` too, with `mirascope[pydantic]`); `llm.response_model(...)`
+            says how it is asked for.
+        max_retries: How many times to ask again, with the parse error, for a reply that does
+            not fit `response_model` (the call then raises `llm.ParseError` if none does).
         tools: Tools the model may call (`@llm.tool` functions).
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
@@ -244,7 +254,13 @@ def call(
             `seed`, `stop`, `thinking`).
     """
     bound: Model[Any] = Model(
-        model, client=client, provider_params=provider_params, tools=tools, response_model=response_model, **params
+        model,
+        client=client,
+        provider_params=provider_params,
+        tools=tools,
+        response_model=response_model,
+        max_retries=max_retries,
+        **params,
     )
 
     def decorate(fn: Callable[P, Any]) -> Call[P, Any] | AsyncCall[P, Any]:

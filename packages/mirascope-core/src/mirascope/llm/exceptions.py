@@ -178,11 +178,23 @@ class ParseError(Error):
 
     Attributes:
         text: The raw text the model returned, kept so nothing is lost.
+        reason: What was wrong with it, in words the model can act on.
+        response: The response whose reply failed, when the error comes from a call that
+            re-asked (`max_retries`): its `messages` hold the whole conversation.
     """
 
-    def __init__(self, message: str, *, text: str) -> None:
+    def __init__(self, message: str, *, text: str, reason: str | None = None) -> None:
         self.text = text
+        self.reason = reason or message
+        self.response: Any = None
         super().__init__(message)
+
+    def retry_message(self) -> str:
+        """What to tell the model to get a reply that parses: `response.resume(error.retry_message())`."""
+        return (
+            f"Your response could not be parsed: {self.reason}\n\n"
+            "Please ensure your response matches the expected format."
+        )
 
 
 class ToolError(Error):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
 from ._typevars import T
 from .clients import Client, default_client
 from .exceptions import ProviderNotFoundError
-from .formatting import Format, format_for
+from .formatting import Format, answer_as_text, format_for
 from .messages import Message, user
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
@@ -67,7 +67,18 @@ class Model(Generic[T]):
     Build one with `llm.model("provider:model", **params)`.
     """
 
-    __slots__ = ("_resolved", "client", "format", "id", "name", "params", "provider_name", "provider_params", "tools")
+    __slots__ = (
+        "_resolved",
+        "client",
+        "format",
+        "id",
+        "max_retries",
+        "name",
+        "params",
+        "provider_name",
+        "provider_params",
+        "tools",
+    )
 
     def __init__(
         self,
@@ -77,9 +88,12 @@ class Model(Generic[T]):
         provider_params: Mapping[str, object] | None = None,
         tools: Sequence[AnyTool] | None = None,
         response_model: type[T] | Format[T] | None = None,
+        max_retries: int = 0,
         **params: Unpack[CallParams],
     ) -> None:
         check_params(params)
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more; got {max_retries}.")
         self.id = id
         """The model id, `provider:model`."""
         self.provider_name, self.name = split_model_id(id)
@@ -93,6 +107,8 @@ class Model(Generic[T]):
         """Tools the model may call."""
         self.format: Format[T] | None = None if response_model is None else format_for(response_model)
         """The structured output asked for, from `response_model`."""
+        self.max_retries = max_retries
+        """How many times a reply that does not parse into `response_model` is asked for again."""
         # The provider and client, found on the first call and kept while the registry is unchanged.
         self._resolved: tuple[int, Provider, Client] | None = None
 
@@ -145,10 +161,13 @@ class Model(Generic[T]):
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
     ) -> _R:
+        message, finish_reason = decoded.message, decoded.finish_reason
+        if self.format is not None:
+            message, finish_reason = answer_as_text(message, finish_reason)
         return cls(
-            messages=(*request.messages, decoded.message),
+            messages=(*request.messages, message),
             model=self.id,
-            finish_reason=decoded.finish_reason,
+            finish_reason=finish_reason,
             usage=decoded.usage,
             id=decoded.id,
             provider_model=decoded.provider_model,
@@ -159,6 +178,7 @@ class Model(Generic[T]):
             client=client,
             tools=self.tools,
             format=self.format,
+            max_retries=self.max_retries,
             context=context,
         )
 
@@ -210,7 +230,11 @@ class Model(Generic[T]):
         return AsyncStream(self, provider, client, request, http, metadata, context)
 
     def _call(
-        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
+        self,
+        content: str | Sequence[Message],
+        metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
+        validate: bool = True,
     ) -> CallResponse[T]:
         from .providers.http import post_json
 
@@ -219,10 +243,17 @@ class Model(Generic[T]):
         body = post_json(provider, client, request, http_request)
         decoded = provider.decode(request, body)
         response_type = cast("type[CallResponse[T]]", CallResponse)
-        return self._respond(response_type, request, decoded, body, client, metadata, context)
+        response = self._respond(response_type, request, decoded, body, client, metadata, context)
+        if validate and self.max_retries and self.format is not None:
+            response = response.validate()
+        return response
 
     async def _call_async(
-        self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
+        self,
+        content: str | Sequence[Message],
+        metadata: Mapping[str, object],
+        context: Context[Any] | None = None,
+        validate: bool = True,
     ) -> AsyncCallResponse[T]:
         from .providers.http import post_json_async
 
@@ -231,7 +262,10 @@ class Model(Generic[T]):
         body = await post_json_async(provider, client, request, http_request)
         decoded = provider.decode(request, body)
         response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
-        return self._respond(response_type, request, decoded, body, client, metadata, context)
+        response = self._respond(response_type, request, decoded, body, client, metadata, context)
+        if validate and self.max_retries and self.format is not None:
+            response = await response.validate()
+        return response
 
 
 @overload
@@ -242,6 +276,7 @@ def model(
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: None = None,
+    max_retries: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[str]: ...
 @overload
@@ -252,6 +287,7 @@ def model(
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: type[_U] | Format[_U],
+    max_retries: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[_U]: ...
 def model(
@@ -261,6 +297,7 @@ def model(
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[Any]:
     """A model to call directly: `llm.model("anthropic:claude-sonnet-4-5").call("Hi")`.
@@ -271,8 +308,16 @@ def model(
         provider_params: Provider-specific parameters, passed through unchanged.
         tools: Tools the model may call (`@llm.tool` functions).
         response_model: The type to parse replies into (`response.parse()`).
+        max_retries: How many times to ask again, with the parse error, for a reply that does
+            not fit `response_model`.
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
     """
     return Model(
-        id, client=client, provider_params=provider_params, tools=tools, response_model=response_model, **params
+        id,
+        client=client,
+        provider_params=provider_params,
+        tools=tools,
+        response_model=response_model,
+        max_retries=max_retries,
+        **params,
     )

@@ -11,6 +11,7 @@ from ._typevars import T
 from .clients import Client
 from .content import ContentPart, Image, Thought, ToolCall, ToolOutput
 from .context import Context
+from .exceptions import ParseError
 from .formatting import Format
 from .messages import Message, user
 from .params import CallParams
@@ -119,9 +120,13 @@ class _ResponseData(Generic[T]):
     """The tools the call offered; `resume` offers them again. Not serialized."""
     format: Format[T] | None = field(default=None, eq=False, repr=False)
     """The structured output asked for; `parse` reads the reply into it. Not serialized."""
+    max_retries: int = field(default=0, eq=False, repr=False)
+    """How many times `validate` asks again for a reply that does not parse. Not serialized."""
     _context: Context[Any] | None = field(default=None, eq=False, repr=False, alias="context")
     # The `llm.Context` the prompt function was called with: tools asking for one get it, and
     # `resume` carries it on. Not serialized.
+    _parsed: list[Any] = field(factory=list[Any], init=False, eq=False, repr=False)
+    # The parsed reply once `parse` has succeeded: a reply is parsed once, however often asked.
 
     @property
     def raw(self) -> object:
@@ -165,13 +170,20 @@ class _ResponseData(Generic[T]):
         """
         if self.format is None:
             return self.content  # pyright: ignore[reportReturnType]
-        for part in self.messages[-1].content:
-            # Structured output asked for as a forced tool call arrives as that call's arguments.
-            if isinstance(part, ToolCall) and part.name == self.format.name:
-                import json
+        parsed = self._parsed
+        if not parsed:
+            parsed.append(self.format.parse(self.content))
+        return parsed[0]
 
-                return self.format.parse(json.dumps(part.args))
-        return self.format.parse(self.content)
+    def _parse_error(self) -> ParseError | None:
+        """Why the reply does not parse, or `None` when it does or is not the answer yet."""
+        if self.format is None or self.finish_reason == "tool_call":
+            return None
+        try:
+            self.parse()
+        except ParseError as error:
+            return error
+        return None
 
     def _model(self) -> Model[T]:
         from .models import Model
@@ -182,6 +194,7 @@ class _ResponseData(Generic[T]):
             provider_params=self.provider_params,
             tools=self.tools,
             response_model=self.format,
+            max_retries=self.max_retries,
             **self.params,
         )
 
@@ -230,6 +243,34 @@ class CallResponse(_ResponseData[T]):
         """
         return self._model()._call(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
 
+    def validate(self, max_retries: int | None = None) -> CallResponse[T]:
+        """This response if its reply parses, else the first retry whose reply does.
+
+        Each retry resumes the conversation with the parse error (`ParseError.retry_message`),
+        so the model sees what was wrong. A reply with tool calls is not the answer yet and is
+        returned as it is. A call with `max_retries=N` does this itself.
+
+        Args:
+            max_retries: How many times to ask again; by default the call's `max_retries`.
+
+        Raises:
+            ParseError: No reply parsed; `error.response` holds the last one, and with it the
+                whole conversation.
+        """
+        response: CallResponse[T] = self
+        retries = self.max_retries if max_retries is None else max_retries
+        while True:
+            error = response._parse_error()
+            if error is None:
+                return response
+            if retries <= 0:
+                error.response = response
+                raise error
+            retries -= 1
+            model = response._model()
+            messages = response._next_messages(error.retry_message())
+            response = model._call(messages, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+
     def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, in order; return their outputs for `resume`.
 
@@ -260,6 +301,25 @@ class AsyncCallResponse(_ResponseData[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         return await self._model()._call_async(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+
+    async def validate(self, max_retries: int | None = None) -> AsyncCallResponse[T]:
+        """This response if its reply parses, else the first retry whose reply does.
+
+        As `llm.CallResponse.validate`, awaited.
+        """
+        response: AsyncCallResponse[T] = self
+        retries = self.max_retries if max_retries is None else max_retries
+        while True:
+            error = response._parse_error()
+            if error is None:
+                return response
+            if retries <= 0:
+                error.response = response
+                raise error
+            retries -= 1
+            model = response._model()
+            messages = response._next_messages(error.retry_message())
+            response = await model._call_async(messages, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
 
     async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, async tools concurrently; outputs keep the calls' order.

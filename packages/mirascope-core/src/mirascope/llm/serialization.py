@@ -64,8 +64,10 @@ def _converter() -> Converter:
                 client=omit,
                 tools=omit,
                 format=omit,
+                max_retries=omit,
                 _raw=raw_out,
                 _context=omit,
+                _parsed=omit,
             ),
         )
         converter.register_structure_hook(
@@ -76,6 +78,7 @@ def _converter() -> Converter:
                 client=omit,
                 tools=omit,
                 format=omit,
+                max_retries=omit,
                 _raw=override(rename="raw"),
                 _context=omit,
             ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, cast
 
 from attrs import frozen
@@ -10,6 +10,7 @@ from attrs import frozen
 from ._typevars import T
 from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error
+from .formatting import FORMAT_TOOL_NAME
 from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, StreamEvents, Usage
 
 if TYPE_CHECKING:
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
 
     from .clients import Client
     from .context import Context
+    from .formatting import Format
     from .models import Model
     from .providers import Decoded, Provider, Request, StreamDecoder
+    from .providers.sse import ServerSentEvent
 
 __all__ = ["AsyncStream", "Chunk", "Stream", "ToolCallDelta"]
 
@@ -58,6 +61,39 @@ class Chunk(NamedTuple):
     """The provider's decoded event."""
 
 
+class _FormatCallAsContent:
+    """Wraps a decoder's `event` so that the forced format tool's argument text streams as content.
+
+    Its call is the answer (see `formatting.answer_as_text`), so it reads as the reply's text
+    does: chunk by chunk, and into `partials()`.
+    """
+
+    __slots__ = ("_event", "_index", "_other_calls")
+
+    def __init__(self, event: Callable[[ServerSentEvent], Sequence[Chunk]]) -> None:
+        self._event = event
+        self._index: int | None = None  # which of the reply's tool calls is the format's
+        self._other_calls = False
+
+    def __call__(self, sse_event: ServerSentEvent) -> Sequence[Chunk]:
+        chunks = self._event(sse_event)
+        if not any(chunk.tool_call_delta is not None or chunk.finish_reason == "tool_call" for chunk in chunks):
+            return chunks
+        settled: list[Chunk] = []
+        for chunk in chunks:
+            delta = chunk.tool_call_delta
+            if delta is not None:
+                if delta.name == FORMAT_TOOL_NAME or delta.index == self._index:
+                    self._index = delta.index
+                    chunk = chunk._replace(content=delta.args, tool_call_delta=None)
+                else:
+                    self._other_calls = True
+            if chunk.finish_reason == "tool_call" and self._index is not None and not self._other_calls:
+                chunk = chunk._replace(finish_reason="stop")
+            settled.append(chunk)
+        return settled
+
+
 class _StreamState:
     """What a sync and an async stream share: the request, the decoder, the finished response."""
 
@@ -67,6 +103,7 @@ class _StreamState:
         "_context",
         "_decoder",
         "_done",
+        "_event",
         "_events",
         "_http",
         "_metadata",
@@ -93,6 +130,9 @@ class _StreamState:
         self._http = http
         self._metadata = metadata
         self._decoder: StreamDecoder = provider.stream_decoder(request)
+        self._event: Callable[[ServerSentEvent], Sequence[Chunk]] = self._decoder.event
+        if request.format is not None:
+            self._event = _FormatCallAsContent(self._event)
         self._done: Decoded | None = None
         self._events: list[str] = []  # each event's data, as it arrived: the response's `raw`
         # Our own flag, not `http.is_closed`: a transport may hand over a body already read
@@ -136,6 +176,12 @@ class _StreamState:
     def _finished(self) -> CallResponse[Any] | AsyncCallResponse[Any]:
         raise NotImplementedError
 
+    def _format(self) -> Format[Any]:
+        format = self._request.format
+        if format is None:
+            raise Error("This stream has no response_model to parse into; pass response_model= to the call.")
+        return format
+
 
 class Stream(_StreamState, Generic[T]):
     """A reply arriving in pieces: iterate it for `llm.Chunk`s; `response` is the whole.
@@ -165,7 +211,7 @@ class Stream(_StreamState, Generic[T]):
         from .providers.sse import SSEDecoder
 
         sse = SSEDecoder()
-        event = self._decoder.event
+        event = self._event
         try:
             keep = self._events.append
             for data in self._http.iter_bytes():
@@ -212,6 +258,50 @@ class Stream(_StreamState, Generic[T]):
     def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run the tool calls of the finished reply (see `llm.CallResponse.execute_tools`)."""
         return self._finished().execute_tools(ctx)
+
+    def partials(self) -> Iterator[T]:
+        """Read the stream as partial response models, then the complete one.
+
+        Each partial is the response model with the fields that have arrived: strings and lists
+        hold what has been written so far, fields not yet started are `None` (whatever their
+        declared type), and no validation has run on it. The last item is the finished reply,
+        parsed and validated as `parse()` does. Call it on a fresh stream, in place of iterating.
+
+        Raises:
+            ParseError: The finished reply does not fit the response model.
+        """
+        from ._partial import PartialJSON
+
+        format = self._format()
+        parser = PartialJSON()
+        for chunk in self:
+            if chunk.content and parser.feed(chunk.content):
+                partial = format.partial(parser.value)
+                if partial is not None:
+                    yield partial
+        yield self.parse()
+
+    def parse(self) -> T:
+        """The finished reply as the response model (see `llm.CallResponse.parse`).
+
+        With the call's `max_retries`, a reply that does not parse is asked for again by
+        streaming the retry, as `llm.CallResponse.validate` does.
+
+        Raises:
+            ParseError: No reply parsed; `error.response` holds the last one.
+        """
+        stream: Stream[T] = self
+        retries = self._model.max_retries
+        while True:
+            response = stream._finished()
+            error = response._parse_error()  # pyright: ignore[reportPrivateUsage]
+            if error is None:
+                return response.parse()
+            if retries <= 0:
+                error.response = response
+                raise error
+            retries -= 1
+            stream = stream.resume(error.retry_message())
 
     def resume(self, content: ResumeContent) -> Stream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -261,7 +351,7 @@ class AsyncStream(_StreamState, Generic[T]):
         from .providers.sse import SSEDecoder
 
         sse = SSEDecoder()
-        event = self._decoder.event
+        event = self._event
         try:
             keep = self._events.append
             async for data in self._http.aiter_bytes():
@@ -311,6 +401,34 @@ class AsyncStream(_StreamState, Generic[T]):
     async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run the tool calls of the reply, reading what is left of the stream first."""
         return await (await self.aresponse()).execute_tools(ctx)
+
+    async def partials(self) -> AsyncIterator[T]:
+        """Read the stream as partial response models, then the complete one (see `llm.Stream.partials`)."""
+        from ._partial import PartialJSON
+
+        format = self._format()
+        parser = PartialJSON()
+        async for chunk in self:
+            if chunk.content and parser.feed(chunk.content):
+                partial = format.partial(parser.value)
+                if partial is not None:
+                    yield partial
+        yield await self.parse()
+
+    async def parse(self) -> T:
+        """The finished reply as the response model, re-asked up to `max_retries` (see `llm.Stream.parse`)."""
+        stream: AsyncStream[T] = self
+        retries = self._model.max_retries
+        while True:
+            response = await stream.aresponse()
+            error = response._parse_error()  # pyright: ignore[reportPrivateUsage]
+            if error is None:
+                return response.parse()
+            if retries <= 0:
+                error.response = response
+                raise error
+            retries -= 1
+            stream = await stream.resume(error.retry_message())
 
     async def resume(self, content: ResumeContent) -> AsyncStream[T]:
         """Stream the model's next reply to the conversation plus `content`.

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from attrs import field, frozen
 
+from ..formatting import FORMAT_TOOL_NAME
 from ..messages import Message
 from ..params import CallParams
 from ..responses import FinishReason, Usage
@@ -32,17 +33,19 @@ if TYPE_CHECKING:
 
     from ..clients import Client
     from ..exceptions import APIError
-    from ..formatting import Format
+    from ..formatting import Format, FormatMode
     from ..tools import Tool
     from .sse import ServerSentEvent
 
 __all__ = [
+    "FORMAT_TOOL_NAME",
     "Decoded",
     "HTTPRequest",
     "InProcessProvider",
     "Provider",
     "Request",
     "StreamDecoder",
+    "format_request",
     "new_chunk",
     "refuse_unsupported",
     "register",
@@ -229,13 +232,78 @@ def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: b
         (request.format is not None, format, "response_model"),
     ):
         if wanted and not supported:
-            after = (
-                "'openai-completions:' and 'local:' models take it now"
-                if feature == "response_model"
-                else "use a model whose provider does, or call without it"
-            )
             raise FeatureNotSupportedError(
-                f"The {provider!r} provider does not support {feature} in this release; {after}.",
+                f"The {provider!r} provider does not support {feature} in this release; "
+                "use a model whose provider does, or call without it.",
                 model=request.model_id,
                 feature=feature,
             )
+
+
+def format_request(
+    request: Request, *, native: bool, strict_native: bool = True, strict_tool: bool = False
+) -> tuple[FormatMode | None, bool, Request]:
+    """Settle how to ask for `request.format`, and add its instructions to the system prompt.
+
+    The user's mode and strictness are checked against what the model supports; left open, the
+    model's native schema feature is used when it has one, a forced tool call otherwise, strict
+    wherever that is possible. Returns the mode (`None` when there is no schema to ask for: no
+    response model, or an `llm.output_parser`), whether to send the strict schema
+    (`format.schema_for(strict)`), and the request whose messages carry the formatting
+    instructions.
+
+    Args:
+        request: The request.
+        native: Whether the model has a native schema feature for its output.
+        strict_native: Whether that feature can hold the output to the schema exactly.
+        strict_tool: Whether tool schemas can be strict.
+
+    Raises:
+        FeatureNotSupportedError: The mode or strictness asked for is one the model lacks.
+    """
+    from ..exceptions import FeatureNotSupportedError
+
+    format = request.format
+    if format is None:
+        return None, False, request
+    mode: FormatMode | None = None
+    strict = False
+    if format.parser is None:
+        wanted = format.strict
+        mode = format.mode
+        if mode is None:
+            mode = "native" if native and (strict_native or not wanted) else "tool"
+        can_be_strict = {"native": native and strict_native, "tool": strict_tool, "json": False}[mode]
+        problem = None
+        if mode == "native" and not native:
+            problem = "a native schema feature for its output; use mode='tool' or mode='json'"
+        elif wanted and mode == "json":
+            problem = "strict JSON mode (no provider has it); use mode='native' or mode='tool', or strict=None"
+        elif wanted and not can_be_strict:
+            other = "mode='native'" if mode == "tool" and native and strict_native else "strict=None"
+            problem = f"strict structured output in {mode!r} mode; use {other}"
+        if problem is not None:
+            raise FeatureNotSupportedError(
+                f"{request.model_id} does not support {problem}.", model=request.model_id, feature="response_model"
+            )
+        strict = can_be_strict if wanted is None else wanted
+    text = format.system_instructions(mode)
+    if text is None:
+        return mode, strict, request
+    import attrs
+
+    return mode, strict, attrs.evolve(request, messages=with_instructions(request.messages, text))
+
+
+def with_instructions(messages: tuple[Message, ...], text: str) -> tuple[Message, ...]:
+    """The messages with `text` added to the system prompt (a new system message if there is none)."""
+    from ..content import Text
+
+    if messages and messages[0].role == "system":
+        first = messages[0]
+        if all(isinstance(part, Text) for part in first.content):
+            content: tuple[Any, ...] = (Text(f"{first.text}\n{text}" if first.text else text),)
+        else:
+            content = (*first.content, Text(text))
+        return (Message(role="system", content=content), *messages[1:])
+    return (Message(role="system", content=(Text(text),)), *messages)

@@ -6,16 +6,16 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, refuse_unsupported
+from mirascope import llm
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, format_request
 
 from . import decode, encode
+from .capabilities import STRUCTURED_OUTPUTS_BETA, capabilities
 from .errors import CODES
 from .stream import MessagesStream
 
 if TYPE_CHECKING:
     import httpx
-
-    from mirascope import llm
 
 __all__ = ["AnthropicProvider"]
 
@@ -78,12 +78,27 @@ class AnthropicProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `/v1/messages` request; refuses parts and parameters the model cannot take."""
-        refuse_unsupported(request, stream=True, tools=True, format=False)
+        caps = capabilities(request.model)
+        structured = caps.structured_outputs
+        mode, strict, request = format_request(request, native=structured, strict_tool=structured)
         base = client.base_url
         url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
-        if client.options.get("betas"):
+        headers = None
+        betas = _betas(client.options)
+        if mode == "native" or strict or any(tool.strict for tool in request.tools):
+            if not structured:
+                raise llm.FeatureNotSupportedError(
+                    f"{request.model_id} has no strict tools; use strict=False, or claude-sonnet-4-5 or newer.",
+                    model=request.model_id,
+                    feature="strict tools",
+                )
+            if STRUCTURED_OUTPUTS_BETA not in (betas or ""):
+                betas = f"{betas},{STRUCTURED_OUTPUTS_BETA}" if betas else STRUCTURED_OUTPUTS_BETA
+                headers = {"anthropic-beta": betas}
+        if betas:
             url += "?beta=true"  # as Anthropic's SDKs mark a request using beta features
-        return HTTPRequest(url=url, body=encode.encode(request))
+        body = encode.encode(request, format_mode=mode, strict=strict)
+        return HTTPRequest(url=url, body=body, headers=headers)
 
     def stream_decoder(self, request: Request) -> MessagesStream:
         """A decoder for one streamed reply (`"stream": true` in the body)."""

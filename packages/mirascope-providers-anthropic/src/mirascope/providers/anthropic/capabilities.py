@@ -5,10 +5,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-__all__ = ["DEFAULT_MAX_TOKENS", "MIN_THINKING_BUDGET", "THINKING_SHARES", "Capabilities", "capabilities"]
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "MIN_THINKING_BUDGET",
+    "STRUCTURED_OUTPUTS_BETA",
+    "THINKING_SHARES",
+    "Capabilities",
+    "capabilities",
+]
 
 DEFAULT_MAX_TOKENS = 16000
 """`max_tokens` sent when the call sets none: the Messages API requires one."""
+
+STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
+"""The beta that structured outputs (`output_format`) and strict tools are sent under."""
 
 MIN_THINKING_BUDGET = 1024
 """The smallest `budget_tokens` the API accepts for extended thinking."""
@@ -28,6 +38,8 @@ class Capabilities(NamedTuple):
     """The most tokens one reply may hold."""
     thinks: bool
     """Whether the model has extended thinking."""
+    structured_outputs: bool = False
+    """Whether the model takes structured outputs (`output_format`, strict tools) on the beta surface."""
 
     @property
     def default_max_tokens(self) -> int:
@@ -37,12 +49,12 @@ class Capabilities(NamedTuple):
 
 # Most specific prefix first: "claude-sonnet-4-5" must match before "claude-sonnet-4".
 _MODELS: tuple[tuple[str, Capabilities], ...] = (
-    ("claude-opus-4-5", Capabilities(64000, True)),
-    ("claude-opus-4-1", Capabilities(32000, True)),
+    ("claude-opus-4-5", Capabilities(64000, True, structured_outputs=True)),
+    ("claude-opus-4-1", Capabilities(32000, True, structured_outputs=True)),
     ("claude-opus-4", Capabilities(32000, True)),
-    ("claude-sonnet-4-5", Capabilities(64000, True)),
+    ("claude-sonnet-4-5", Capabilities(64000, True, structured_outputs=True)),
     ("claude-sonnet-4", Capabilities(64000, True)),
-    ("claude-haiku-4-5", Capabilities(64000, True)),
+    ("claude-haiku-4-5", Capabilities(64000, True, structured_outputs=True)),
     ("claude-3-7-sonnet", Capabilities(64000, True)),
     ("claude-3-5-sonnet", Capabilities(8192, False)),
     ("claude-3-5-haiku", Capabilities(8192, False)),
@@ -51,8 +63,9 @@ _MODELS: tuple[tuple[str, Capabilities], ...] = (
     ("claude-3-haiku", Capabilities(4096, False)),
 )
 
-# A model not listed is most likely newer than this table, and every Claude model since 3.7 thinks.
-_UNKNOWN = Capabilities(DEFAULT_MAX_TOKENS, True)
+# A model not listed is most likely newer than this table: every Claude model since 3.7 thinks,
+# and every one since Sonnet 4.5 takes structured outputs.
+_UNKNOWN = Capabilities(DEFAULT_MAX_TOKENS, True, structured_outputs=True)
 
 
 @lru_cache(maxsize=64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
 
 from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
 
@@ -165,6 +165,29 @@ def _thinking(
     body["thinking"] = {"type": "enabled", "budget_tokens": budget}
 
 
+def _format(format: llm.Format[Any], mode: llm.FormatMode, strict: bool, body: dict[str, Any]) -> None:
+    schema = format.schema_for(strict)
+    if mode == "native":
+        body["output_format"] = {"type": "json_schema", "schema": schema}
+    elif mode == "tool":
+        definition: dict[str, Any] = {
+            "name": FORMAT_TOOL_NAME,
+            "description": format.tool_description,
+            "input_schema": schema,
+        }
+        if strict:
+            definition["strict"] = True
+        tools = body.setdefault("tools", [])
+        tools.append(definition)
+        if body.get("thinking", {}).get("type") == "enabled":
+            pass  # Claude refuses a forced tool while it thinks; the system prompt asks for it instead
+        elif len(tools) == 1:
+            body["tool_choice"] = {"type": "tool", "name": FORMAT_TOOL_NAME, "disable_parallel_tool_use": True}
+        else:  # the user's tools may run first; some tool must be called, the answer's last
+            body["tool_choice"] = {"type": "any"}
+    # JSON mode: Claude has no switch for it; the instructions in the system prompt are all.
+
+
 def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
     """One entry of `tools`: a tool Claude may call."""
     schema = tool.parameters
@@ -179,8 +202,11 @@ def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
     return definition
 
 
-def encode(request: Request) -> dict[str, Any]:
+def encode(request: Request, *, format_mode: llm.FormatMode | None = None, strict: bool = False) -> dict[str, Any]:
     """The Messages API body for a request.
+
+    `format_mode` and `strict` say how to ask for `request.format` (see
+    `llm.providers.format_request`, which also puts its instructions in the messages).
 
     Raises:
         FeatureNotSupportedError: A part or parameter the model cannot take.
@@ -217,6 +243,8 @@ def encode(request: Request) -> dict[str, Any]:
             _thinking(request, caps, thinking, body, max_tokens)
     if request.tools:
         body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.format is not None and format_mode is not None:
+        _format(request.format, format_mode, strict, body)
     if request.stream:
         body["stream"] = True
     if request.provider_params:

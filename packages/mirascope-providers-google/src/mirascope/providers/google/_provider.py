@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, format_request
 
 from . import vertex
+from .capabilities import base_name
 from .decode import decode
 from .encode import encode
 from .errors import CODES
@@ -84,13 +85,15 @@ class GoogleProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `generateContent` URL and JSON body for a request; for a stream, the SSE URL."""
-        refuse_unsupported(request, stream=True, tools=True, format=False)
+        # Gemini 2 cannot hold a reply to a schema while it may also call functions; Gemini 3 can.
+        native = not (request.tools and base_name(request.model).startswith(("gemini-2", "gemini-1")))
+        mode, _, request = format_request(request, native=native, strict_native=True, strict_tool=False)
         if request.stream:
             # Without `alt=sse` Gemini streams one JSON array, which no event parser reads.
             url = self.url(client, request.model, "streamGenerateContent") + "?alt=sse"
         else:
             url = self.url(client, request.model)
-        return HTTPRequest(url=url, body=encode(request))
+        return HTTPRequest(url=url, body=encode(request, format_mode=mode))
 
     def url(self, client: llm.Client, model: str, method: str = "generateContent") -> str:
         """The URL of `method` on `model`, for this client's base URL and options."""

@@ -19,12 +19,12 @@ from mirascope.llm import (
     ToolOutput,
     Video,
 )
-from mirascope.llm.providers import Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
 
 from .capabilities import LEVEL_BUDGETS, UNKNOWN, thinking_for
 
 if TYPE_CHECKING:
-    from mirascope.llm import Tool
+    from mirascope.llm import FormatMode, Tool
 
 __all__ = ["GENERATED_ID_PREFIX", "encode", "function_declarations", "generation_config", "merge"]
 
@@ -44,8 +44,11 @@ _VIDEO_URI_PREFIXES = (*_FILE_URI_PREFIXES, "https://www.youtube.com/", "https:/
 _MEDIA = (Image, Audio, Video, Document)
 
 
-def encode(request: Request) -> dict[str, Any]:
+def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[str, Any]:
     """The JSON body of a `generateContent` (or `streamGenerateContent`) call.
+
+    `format_mode` says how to ask for `request.format` (see `llm.providers.format_request`,
+    which also puts its instructions in the messages).
 
     Raises:
         FeatureNotSupportedError: A part or parameter Gemini cannot take.
@@ -78,11 +81,32 @@ def encode(request: Request) -> dict[str, Any]:
     if system:
         body["systemInstruction"] = {"parts": system}
     config = generation_config(request)
+    declarations = function_declarations(request, request.tools) if request.tools else []
+    format = request.format
+    if format is not None and format_mode is not None:
+        if format_mode == "tool":
+            declarations.append(
+                {
+                    "name": FORMAT_TOOL_NAME,
+                    "description": format.tool_description,
+                    "parametersJsonSchema": format.schema,
+                }
+            )
+            calling: dict[str, Any] = {"mode": "ANY"}
+            if len(declarations) == 1:
+                calling["allowedFunctionNames"] = [FORMAT_TOOL_NAME]
+            body["toolConfig"] = {"functionCallingConfig": calling}
+        else:
+            config["responseMimeType"] = "application/json"
+            if format_mode == "native":
+                # Gemini holds the reply to this schema as it writes it: the plain schema is
+                # already exact, with optional fields left optional.
+                config["responseJsonSchema"] = format.schema
     if config:
         body["generationConfig"] = config
     extra = request.provider_params
-    if request.tools:
-        tools: list[object] = [{"functionDeclarations": function_declarations(request, request.tools)}]
+    if declarations:
+        tools: list[object] = [{"functionDeclarations": declarations}]
         more = extra.get("tools")
         if isinstance(more, list):
             # Built-in tools given as provider_params (`googleSearch`, ...) join the declared

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from attrs import frozen
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, HTTPRequest, Request
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Decoded, HTTPRequest, Request, format_request
 from mirascope.providers.openai.completions import decode as completions_decode
 from mirascope.providers.openai.completions import encode as completions_encode
 from mirascope.providers.openai.completions.stream import CompletionsStream
@@ -99,19 +99,21 @@ class LocalProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         _refuse_media(request)
-        body = completions_encode.encode(request, top_k=True)
-        if request.tools or (request.format is not None and request.format.mode == "tool"):
-            _constrain_to_tools(request, body)
+        # Decoding is held to a grammar made from the schema: native and tool modes are exact.
+        mode, strict, request = format_request(request, native=True, strict_tool=True)
+        body = completions_encode.encode(request, top_k=True, format_mode=mode, strict=strict)
+        if request.tools or mode == "tool":
+            _constrain_to_tools(request, body, mode, strict)
         return HTTPRequest(url=_URL, body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         decoded = completions_decode.decode(request, body)
-        if request.tools:
+        if _calls_tools(request):
             return _tool_reply(request, decoded)
         return decoded
 
     def stream_decoder(self, request: Request) -> CompletionsStream:
-        if request.tools:
+        if _calls_tools(request):
             return _ToolStream(self, request)
         return CompletionsStream(self, request)
 
@@ -129,6 +131,11 @@ class LocalProvider:
                 "llm.client('local', context_size=...).",
             )
         return error
+
+
+def _calls_tools(request: Request) -> bool:
+    """Whether the reply is constrained to tool calls (the user's, or the answer's own tool)."""
+    return bool(request.tools) or (request.format is not None and request.format.mode == "tool")
 
 
 def _refuse_media(request: Request) -> None:
@@ -154,7 +161,7 @@ def _tool_option(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _constrain_to_tools(request: Request, body: dict[str, Any]) -> None:
+def _constrain_to_tools(request: Request, body: dict[str, Any], mode: llm.FormatMode | None, strict: bool) -> None:
     """Turn tool definitions into a JSON-schema constraint the model's output must follow.
 
     Small local models have no native tool calling, so the library builds it: the reply is
@@ -164,9 +171,9 @@ def _constrain_to_tools(request: Request, body: dict[str, Any]) -> None:
     body.pop("tools", None)
     choice = body.pop("tool_choice", None)
     options = [_tool_option(tool.name, tool.parameters) for tool in request.tools]
-    format = request.format
-    if format is not None and format.mode == "tool":
-        options.append(_tool_option(format.name, format.schema))
+    format = request.format if mode is not None else None
+    if format is not None and mode == "tool":
+        options.append(_tool_option(FORMAT_TOOL_NAME, format.schema_for(strict)))
         choice = "required"
     forced = choice == "required" or isinstance(choice, dict)
     if isinstance(choice, dict):  # one named tool
@@ -174,8 +181,8 @@ def _constrain_to_tools(request: Request, body: dict[str, Any]) -> None:
         options = [o for o in options if o["properties"]["name"]["const"] == named] or options
     if not forced:
         answer: dict[str, Any] = {"type": "string"}
-        if format is not None and format.mode != "tool":
-            answer = format.schema
+        if format is not None and mode != "tool":
+            answer = format.schema_for(strict)
             body.pop("response_format", None)
         options.append(
             {"type": "object", "properties": {_ANSWER: answer}, "required": [_ANSWER], "additionalProperties": False}
@@ -194,9 +201,9 @@ def _constrain_to_tools(request: Request, body: dict[str, Any]) -> None:
         f"- {tool.name}: {tool.description or ''} Arguments schema: {json.dumps(tool.parameters)}"
         for tool in request.tools
     )
-    if format is not None and format.mode == "tool":
+    if format is not None and mode == "tool":
         lines.append(
-            f"- {format.name}: {format.description or 'Give the answer.'} Arguments schema: {json.dumps(format.schema)}"
+            f"- {FORMAT_TOOL_NAME}: {format.tool_description} Arguments schema: {json.dumps(format.schema_for(strict))}"
         )
     instructions = "\n".join(lines)
     if body["messages"] and body["messages"][0].get("role") == "system":

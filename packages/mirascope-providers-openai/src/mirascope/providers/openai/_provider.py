@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, refuse_unsupported
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, format_request
 
 from .completions import decode as completions_decode
 from .completions import encode as completions_encode
@@ -90,8 +90,9 @@ class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
-        refuse_unsupported(request, stream=True, tools=True, format=False)
-        return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=responses_encode.encode(request))
+        mode, strict, request = format_request(request, native=True, strict_tool=True)
+        body = responses_encode.encode(request, format_mode=mode, strict=strict)
+        return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return responses_decode.decode(request, body)
@@ -106,7 +107,8 @@ class CompletionsProvider(_OpenAIProtocol):
     """`openai-completions:` and the OpenAI-compatible services — Chat Completions."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
-        body = completions_encode.encode(request, top_k=self.service.top_k)
+        mode, strict, request = format_request(request, native=True, strict_tool=True)
+        body = completions_encode.encode(request, top_k=self.service.top_k, format_mode=mode, strict=strict)
         return HTTPRequest(url=f"{api_root(client.base_url)}/chat/completions", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:

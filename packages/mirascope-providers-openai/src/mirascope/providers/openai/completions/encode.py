@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
 
 from .._shared import (
     data_url,
@@ -118,8 +118,14 @@ def _system(request: Request, message: llm.Message) -> dict[str, Any]:
     return {"role": "system", "content": message.text}
 
 
-def encode(request: Request, *, top_k: bool) -> dict[str, Any]:
-    """The Chat Completions body for a request."""
+def encode(
+    request: Request, *, top_k: bool, format_mode: llm.FormatMode | None = None, strict: bool = False
+) -> dict[str, Any]:
+    """The Chat Completions body for a request.
+
+    `format_mode` and `strict` say how to ask for `request.format` (see
+    `llm.providers.format_request`, which also puts its instructions in the messages).
+    """
     messages: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "user":
@@ -149,8 +155,8 @@ def encode(request: Request, *, top_k: bool) -> dict[str, Any]:
         body["tools"] = [
             tool_definition(tool.name, tool.description, tool.parameters, tool.strict) for tool in request.tools
         ]
-    if request.format is not None:
-        _format(request.format, body)
+    if request.format is not None and format_mode is not None:
+        _format(request.format, format_mode, strict, body)
     if request.stream:
         body["stream"] = True
         # Without this, a stream reports no token counts at all.
@@ -170,24 +176,20 @@ def tool_definition(name: str, description: str | None, parameters: dict[str, An
     return {"type": "function", "function": function}
 
 
-def _format(format: llm.Format[Any], body: dict[str, Any]) -> None:
-    mode = format.mode or "native"
+def _format(format: llm.Format[Any], mode: llm.FormatMode, strict: bool, body: dict[str, Any]) -> None:
+    schema = format.schema_for(strict)
     if mode == "native":
-        schema: dict[str, Any] = {"name": format.name, "schema": format.schema, "strict": format.strict}
+        json_schema: dict[str, Any] = {"name": format.name, "schema": schema, "strict": strict}
         if format.description:
-            schema["description"] = format.description
-        body["response_format"] = {"type": "json_schema", "json_schema": schema}
+            json_schema["description"] = format.description
+        body["response_format"] = {"type": "json_schema", "json_schema": json_schema}
     elif mode == "tool":
         tools = body.setdefault("tools", [])
-        tools.append(tool_definition(format.name, format.description, format.schema, format.strict))
-        body["tool_choice"] = {"type": "function", "function": {"name": format.name}}
+        tools.append(tool_definition(FORMAT_TOOL_NAME, format.tool_description, schema, strict))
+        if len(tools) == 1:
+            body["tool_choice"] = {"type": "function", "function": {"name": FORMAT_TOOL_NAME}}
+            body["parallel_tool_calls"] = False
+        else:  # the model may call the user's tools first; it must end with the answer's
+            body["tool_choice"] = "required"
     else:
         body["response_format"] = {"type": "json_object"}
-        body["messages"].insert(0, {"role": "system", "content": json_instructions(format)})
-
-
-def json_instructions(format: llm.Format[Any]) -> str:
-    """The system instruction that asks for JSON of the format's schema, for JSON mode."""
-    import json
-
-    return f"Respond only with a JSON object that matches this JSON schema:\n{json.dumps(format.schema)}"

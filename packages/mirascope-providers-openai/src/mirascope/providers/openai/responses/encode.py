@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
 
 from .._shared import (
     data_url,
@@ -91,8 +91,12 @@ def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]
         out.append({"role": "assistant", "content": "".join(text)})
 
 
-def encode(request: Request) -> dict[str, Any]:
-    """The Responses API body for a request."""
+def encode(request: Request, *, format_mode: llm.FormatMode | None = None, strict: bool = False) -> dict[str, Any]:
+    """The Responses API body for a request.
+
+    `format_mode` and `strict` say how to ask for `request.format` (see
+    `llm.providers.format_request`, which also puts its instructions in the messages).
+    """
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "user":
@@ -128,11 +132,38 @@ def encode(request: Request) -> dict[str, Any]:
         body["reasoning"] = {"effort": effort, "summary": "auto"} if include else {"effort": effort}
     if request.tools:
         body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.format is not None and format_mode is not None:
+        _format(request.format, format_mode, strict, body)
     if request.stream:
         body["stream"] = True
     if request.provider_params:
         body.update(request.provider_params)
     return body
+
+
+def _format(format: llm.Format[Any], mode: llm.FormatMode, strict: bool, body: dict[str, Any]) -> None:
+    schema = format.schema_for(strict)
+    if mode == "native":
+        text_format: dict[str, Any] = {"type": "json_schema", "name": format.name, "schema": schema, "strict": strict}
+        if format.description:
+            text_format["description"] = format.description
+        body["text"] = {"format": text_format}
+    elif mode == "tool":
+        tools = body.setdefault("tools", [])
+        tools.append(
+            {
+                "type": "function",
+                "name": FORMAT_TOOL_NAME,
+                "description": format.tool_description,
+                "parameters": schema,
+                "strict": strict,
+            }
+        )
+        # Alone, the answer's tool is forced; beside the user's tools, some call is required,
+        # and the answer's ends the loop.
+        body["tool_choice"] = {"type": "function", "name": FORMAT_TOOL_NAME} if len(tools) == 1 else "required"
+    else:
+        body["text"] = {"format": {"type": "json_object"}}
 
 
 def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
