@@ -5,8 +5,8 @@ Each test builds an instance, turns it into the JSON a model following the schem
 that JSON against `fmt.schema` with a Draft 2020-12 validator, which proves the schema describes
 what `parse` accepts, and parses it back. Hypothesis does the same for generated instances.
 
-Known mismatches between the schema and `parse` are written as strict xfails, so that a fix
-turns them into failures to be promoted.
+Replies that break the schema must raise `llm.ParseError`, never be bent into the type: a
+lax conversion (`"false"` read as `True`, `1.9` as `1`) would change what the model said.
 """
 
 from __future__ import annotations
@@ -310,28 +310,12 @@ def test_a_typeddict_with_notrequired_survives_schema_json_and_parse_when_the_ke
     assert_round_trip(Review, Review(movie="Alien", stars=5, comment="Tense."))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.ParseError,
-    reason="BUG: under `from __future__ import annotations`, typing.TypedDict puts NotRequired keys in "
-    "__required_keys__ (Python 3.11+); _schema reads the marker and leaves the key out of `required`, cattrs "
-    "trusts __required_keys__ and rejects the reply: ParseError 'required field missing @ $.comment'.",
-)
 def test_a_typeddict_reply_without_a_notrequired_key_parses() -> None:
     review = Review(movie="Alien", stars=5)
     assert "comment" not in format_for(Review).schema["required"]
     assert_round_trip(Review, review)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.ParseError,
-    reason="BUG: a NamedTuple's schema is an object of its fields, but cattrs structures NamedTuples from "
-    "arrays (the array cattrs unstructures to is rejected by the schema). The schema-valid "
-    "{'lat': 51.5, 'lon': -0.1, 'name': 'London'} fails: here, with string annotations, with "
-    "'StructureHandlerNotFoundError: Unsupported type: ForwardRef(float)'; with real annotations, with "
-    "'required field missing @ $[0]'.",
-)
 def test_a_namedtuple_survives_schema_json_and_parse() -> None:
     place = Coordinates(51.5, -0.1, "London")
     # What a model following the schema writes: an object (cattrs would unstructure to an array).
@@ -402,12 +386,6 @@ def test_an_optional_dataclass_survives_schema_json_and_parse_as_a_value_and_as_
     assert_round_trip(Optional[Address], None)  # noqa: UP045
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="BUG (in-flight formatting.py): format_for reads `tp.__dict__` for response_model options, and a "
-    "PEP 604 union (`int | None`, a types.UnionType) has no __dict__: AttributeError before any parse.",
-)
 def test_a_pep604_optional_as_the_response_model_survives_schema_json_and_parse() -> None:
     assert_round_trip(int | None, 5)
 
@@ -418,35 +396,14 @@ def test_a_union_of_dataclasses_with_unique_fields_survives_schema_json_and_pars
     assert_round_trip(Union[Cat, Dog], Dog("Rex", []))  # noqa: UP007
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.ParseError,
-    reason="BUG: the default cattrs Converter has no hook for unions of primitives; the schema "
-    "{'anyOf': [{'type': 'integer'}, {'type': 'string'}]} accepts {'output': 3}, parse raises ParseError "
-    "'StructureHandlerNotFoundError: Unsupported type: typing.Union[int, str]'.",
-)
 def test_a_union_of_primitives_survives_schema_json_and_parse() -> None:
     assert_round_trip(Union[int, str], 3)  # noqa: UP007
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.ParseError,
-    reason="BUG: cattrs disambiguates dataclass unions by a unique *required* field; Plain(name) and "
-    "Fancy(name, rank=0) have none, so the schema-valid {'output': {'name': 'x'}} fails with "
-    "'TypeError: Could not disambiguate between Fancy, Plain: no unique non-default attributes'.",
-)
 def test_a_union_of_dataclasses_without_a_unique_required_field_parses() -> None:
     assert_round_trip(Union[Plain, Fancy], Plain("x"))  # noqa: UP007
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=llm.ParseError,
-    reason="BUG: a Literal-tagged union of dataclasses whose annotations are strings "
-    "(`from __future__ import annotations`): cattrs' disambiguator reads the raw field types, does not see "
-    "the Literal tags, and {'output': {'kind': 'two', 'value': 1}} fails with 'Could not disambiguate'.",
-)
 def test_a_literal_tagged_union_of_dataclasses_parses() -> None:
     assert_round_trip(Union[Tagged1, Tagged2], Tagged2("two", 1))  # noqa: UP007
 
@@ -535,12 +492,6 @@ def test_a_reply_of_the_wrong_shape_raises_parse_error_carrying_the_text(tp: Any
 FLAT = Flat("Dune", 412, 9.99, in_print=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG (lax parse): cattrs' default structure hooks call the type (bool(x), str(x), int(x), list(x)), "
-    "so schema-invalid replies are accepted and their meaning changed instead of raising ParseError.",
-)
 @pytest.mark.parametrize(
     ("tp", "instance", "field", "value"),
     [
@@ -611,9 +562,6 @@ def test_any_typeddict_movie_survives_schema_json_and_parse(movie: dict[str, Any
     assert_round_trip(Movie, movie)
 
 
-@pytest.mark.xfail(
-    strict=True, raises=llm.ParseError, reason="BUG: NamedTuple schema is an object, parse takes an array (see above)."
-)
 @settings(max_examples=5, deadline=None)
 @given(st.builds(Coordinates, lat=FLOATS, lon=FLOATS, name=TEXT))
 def test_any_namedtuple_survives_schema_json_and_parse(place: Coordinates) -> None:

@@ -8,9 +8,7 @@ fit the function, or an exception the tool raises each become an `llm.ToolOutput
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import functools
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -54,7 +52,7 @@ def _bound(tool: Tool[..., Any], call: ToolCall, leading: tuple[object, ...]) ->
     try:
         bound = signature.bind(*leading, **args)
         _structure(tool, bound)
-    except Exception as error:  # TypeError from binding; cattrs' errors from structuring
+    except Exception as error:  # TypeError from binding; `Invalid` from structuring
         return _error(
             call, f"The arguments {call.args!r} do not fit {call.name}: {error}. Call it again with valid ones."
         )
@@ -79,15 +77,16 @@ def _structure(tool: Tool[..., Any], bound: inspect.BoundArguments) -> None:
         _hints[tool.fn] = hints = {name: hint for name, hint in hints.items() if not _native(hint)}
     if not hints:
         return
-    from cattrs.errors import StructureHandlerNotFoundError
+    from ._structure import structurer
 
-    converter = _converter()
     arguments = bound.arguments
     for name, hint in hints.items():
         if name in arguments and not (tool.takes_context and name == next(iter(arguments))):
-            # A type cattrs cannot build (`int | str`, say): the JSON value goes as it is.
-            with contextlib.suppress(StructureHandlerNotFoundError):
-                arguments[name] = converter.structure(arguments[name], hint)
+            try:
+                build = structurer(hint)
+            except TypeError:  # a type JSON cannot describe: the tool gets the value as it is
+                continue
+            arguments[name] = build(arguments[name])
 
 
 def _native(hint: object) -> bool:
@@ -95,13 +94,6 @@ def _native(hint: object) -> bool:
         return hint in _JSON_NATIVE
     except TypeError:  # an unhashable annotation is no plain JSON type
         return False
-
-
-@functools.cache
-def _converter() -> Any:
-    from cattrs import Converter
-
-    return Converter()
 
 
 def _plain(value: object) -> object:
@@ -213,4 +205,6 @@ async def execute_async(
 
 def structure_class(cls: type[Any], arguments: dict[str, Any]) -> Any:
     """An instance of a tool class from the model's (already bound) arguments, nested fields converted."""
-    return _converter().structure(arguments, cls)
+    from ._structure import structurer
+
+    return structurer(cls)(arguments)

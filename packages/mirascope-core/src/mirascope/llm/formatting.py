@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast, overload
 
 from ._typevars import T
 from .exceptions import ParseError
 
 if TYPE_CHECKING:
-    import cattrs
-
     from .messages import Message
     from .responses import FinishReason
 
@@ -85,7 +83,7 @@ class Format(Generic[T]):
             """Whether the output travels as `{"output": ...}` (anything but an object does)."""
             self.schema: dict[str, Any] = {}
             """The JSON schema of the output (read-only: it is shared); see `schema_for`."""
-            self._structure: Callable[[Any], T] | None = None
+            self._structure: Callable[[Any], T] = _not_json
             return
         schema, self._structure = _schema_and_structure(tp)
         self.description = schema.get("description")
@@ -159,19 +157,16 @@ class Format(Generic[T]):
     def structure(self, data: Any, text: str) -> T:
         """Turn decoded JSON into the response model; `text` is kept on a `ParseError`."""
         if self.wrapped:
-            if not isinstance(data, dict) or _WRAP_KEY not in data:
+            if type(data) is not dict or _WRAP_KEY not in data:
                 reason = f"expected a JSON object with an {_WRAP_KEY!r} field"
                 raise ParseError(
                     f"The reply does not fit {self.name}: {reason}; got {text[:200]!r}.", text=text, reason=reason
                 )
             data = data[_WRAP_KEY]  # pyright: ignore[reportUnknownVariableType]
-        structure = self._structure
         try:
-            if structure is not None:
-                return structure(data)
-            return _converter().structure(data, self.type)
+            return self._structure(data)
         except Exception as exc:
-            reason = _reason(exc)
+            reason = str(exc) if isinstance(exc, _invalid()) else f"{type(exc).__name__}: {exc}"
             raise ParseError(f"The reply does not fit {self.name}: {reason}", text=text, reason=reason) from exc
 
     def partial(self, data: Any) -> T | None:
@@ -208,15 +203,20 @@ def answer_as_text(message: Message, finish_reason: FinishReason) -> tuple[Messa
     return attrs.evolve(message, content=content, raw=None), finish_reason
 
 
-def _schema_and_structure(tp: object) -> tuple[dict[str, Any], Callable[[Any], Any] | None]:
-    """The JSON schema of a response model, and its own validator when it brings one (Pydantic)."""
+def _schema_and_structure(tp: object) -> tuple[dict[str, Any], Callable[[Any], Any]]:
+    """The JSON schema of a response model, and the function that builds it from JSON data.
+
+    Pydantic models bring both; plain types get them from `_schema` and `_structure`, which
+    follow the same rules.
+    """
     pydantic = sys.modules.get("pydantic")  # a BaseModel exists only if Pydantic was imported
     if pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
         model: Any = tp
         return _inline_refs(model.model_json_schema()), model.model_validate
     from ._schema import type_schema
+    from ._structure import structurer
 
-    return type_schema(tp), None
+    return type_schema(tp), structurer(tp)
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -261,41 +261,19 @@ def _embedded_json(text: str) -> Any:
         raise ParseError(f"The reply is not JSON: {text[:200]!r}", text=text, reason=reason) from None
 
 
-def _reason(exc: Exception) -> str:
-    import cattrs
+def _invalid() -> type[Exception]:
+    from ._structure import Invalid
 
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc, format_exception=_describe))
-    return f"{type(exc).__name__}: {exc}"
+    return Invalid
 
 
-def _describe(exc: BaseException, tp: type | None) -> str:
-    """The words cattrs has for a failure, plus the message of a validator's own error.
-
-    A `__post_init__` or attrs validator says what it wants ("must be exactly 173"); the model
-    needs those words to correct itself, and cattrs alone would say only "invalid value".
-    """
-    from cattrs.v import format_exception
-
-    words = format_exception(exc, tp)
-    detail = str(exc)
-    if isinstance(exc, ValueError | TypeError) and detail and detail not in words:
-        return f"{words}: {detail}"
-    return words
-
-
-_converters: list[cattrs.Converter] = []
-
-
-def _converter() -> cattrs.Converter:
-    if not _converters:
-        import cattrs
-
-        _converters.append(cattrs.Converter(detailed_validation=True))
-    return _converters[0]
+def _not_json(data: Any) -> Any:
+    raise TypeError("an output parser reads text, not JSON")
 
 
 _formats: dict[tuple[object, bool | None, str | None, str | None], Format[Any]] = {}
+# Each type's `Format` as `response_model=tp` asks for it: a lookup on every call.
+_plain_formats: dict[object, Format[Any]] = {}
 # What `@llm.response_model(...)` put on a class: its options, read by `format_for`.
 _OPTIONS_ATTR: Final = "__mirascope_response_model__"
 
@@ -304,12 +282,12 @@ def format_for(tp: type[T] | Format[T]) -> Format[T]:
     """The `Format` of a response model, built once per type and options."""
     if isinstance(tp, Format):
         return tp
-    options: tuple[bool | None, FormatMode | None, str | None] = tp.__dict__.get(_OPTIONS_ATTR, (None, None, None))
-    key = (tp, *options)
-    found = _formats.get(key)
+    found = _plain_formats.get(tp)
     if found is None:
-        strict, mode, instructions = options
-        found = _formats[key] = Format(tp, strict=strict, mode=mode, instructions=instructions)
+        # Options a class was decorated with; a union or generic alias has no `__dict__`.
+        namespace: Mapping[str, Any] = getattr(tp, "__dict__", {})
+        strict, mode, instructions = namespace.get(_OPTIONS_ATTR, (None, None, None))
+        found = _plain_formats[tp] = response_model(tp, strict=strict, mode=mode, instructions=instructions)
     return found
 
 
@@ -359,6 +337,7 @@ def response_model(
 
     def decorate(cls: type[_C]) -> type[_C]:
         setattr(cls, _OPTIONS_ATTR, (strict, mode, instructions))
+        _plain_formats.pop(cls, None)
         return cls
 
     return decorate
