@@ -157,6 +157,20 @@ def _check_requests(session: Any, exchanges: list[dict[str, Any]]) -> None:
         assert _comparable(sent.json()) == _comparable(exchange["request"]["json"])
 
 
+def _replayed(
+    path: str, replay_server: ReplayServer, tmp_path: Path, then: list[Any], **extra: Any
+) -> list[tuple[Any, Any]]:
+    """The recorded scenario's turns, made against its replies; the requests are checked too."""
+    fixture = load(path)
+    client = client_for(fixture, replay_server.url)
+    exchanges = fixture["exchanges"]
+    model = _model(fixture, client, **extra)
+    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
+        turns = _turns(model, Path(path).stem, client, messages_for(fixture, tmp_path), then)
+    _check_requests(session, exchanges)
+    return turns
+
+
 def test_every_structured_scenario_has_recordings() -> None:
     assert len(SINGLE) >= 100
     assert len(RESUME) >= 30
@@ -169,15 +183,8 @@ def test_structured_output_is_asked_for_as_recorded_and_parses_into_the_response
     path: str, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
     fixture = load(path)
-    client = client_for(fixture, replay_server.url)
-    exchanges = fixture["exchanges"]
+    [(response, parsed)] = _replayed(path, replay_server, tmp_path, [])
 
-    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
-        [(response, parsed)] = _turns(
-            _model(fixture, client), Path(path).stem, client, messages_for(fixture, tmp_path), []
-        )
-
-    _check_requests(session, exchanges)
     scenario = path.split("/")[0]
     assert not isinstance(parsed, llm.ParseError), parsed
     if scenario.startswith("test_structured_output__") or scenario == "test_structured_output":
@@ -207,20 +214,8 @@ def test_structured_output_is_asked_for_as_recorded_and_parses_into_the_response
 def test_a_structured_reply_resumes_with_its_answer_as_text_and_parses_again(
     path: str, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
-    fixture = load(path)
-    client = client_for(fixture, replay_server.url)
-    exchanges = fixture["exchanges"]
+    turns = _replayed(path, replay_server, tmp_path, ["Ok, now choose a different lucky number"])
 
-    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
-        turns = _turns(
-            _model(fixture, client),
-            Path(path).stem,
-            client,
-            messages_for(fixture, tmp_path),
-            ["Ok, now choose a different lucky number"],
-        )
-
-    _check_requests(session, exchanges)
     (first, number), (second, other) = turns
     assert isinstance(number, int)
     assert isinstance(other, int)
@@ -290,19 +285,12 @@ def test_strict_structured_output_and_a_tool_loop_end_in_the_parsed_answer(
     path: str, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
     fixture = load(path)
-    client = client_for(fixture, replay_server.url)
-    exchanges = fixture["exchanges"]
-    first_request = exchanges[0]["request"]["json"]
+    first_request = fixture["exchanges"][0]["request"]["json"]
     strict_tool = '"strict": true' in str(first_request.get("tools")).replace("True", "true").replace("'", '"')
     tool = llm.tool(strict=True)(customAdditionImplementation.fn) if strict_tool else customAdditionImplementation
-    model = _model(fixture, client, tools=[tool])
 
-    with replay_server.replaying([exchange["response"] for exchange in exchanges]) as session:
-        (first, before), (_, answer) = _turns(
-            model, Path(path).stem, client, messages_for(fixture, tmp_path), ["tools"]
-        )
+    (first, before), (_, answer) = _replayed(path, replay_server, tmp_path, ["tools"], tools=[tool])
 
-    _check_requests(session, exchanges)
     assert [call.name for call in first.tool_calls] == ["customAdditionImplementation"]
     assert first.finish_reason == "tool_call"
     assert isinstance(before, llm.ParseError)  # a tool call is not the answer

@@ -175,14 +175,23 @@ class _ResponseData(Generic[T]):
             parsed.append(self.format.parse(self.content))
         return parsed[0]
 
-    def _parse_error(self) -> ParseError | None:
-        """Why the reply does not parse, or `None` when it does or is not the answer yet."""
+    def _retry(self, retries: int) -> tuple[Message, ...] | None:
+        """The conversation to re-ask with when the reply does not parse; `None` when it does.
+
+        A reply with tool calls is not the answer yet, and counts as parsing.
+
+        Raises:
+            ParseError: The reply does not parse and `retries` is 0; it carries this response.
+        """
         if self.format is None or self.finish_reason == "tool_call":
             return None
         try:
             self.parse()
         except ParseError as error:
-            return error
+            if retries <= 0:
+                error.response = self
+                raise
+            return self._next_messages(error.retry_message())
         return None
 
     def _model(self) -> Model[T]:
@@ -259,17 +268,10 @@ class CallResponse(_ResponseData[T]):
         """
         response: CallResponse[T] = self
         retries = self.max_retries if max_retries is None else max_retries
-        while True:
-            error = response._parse_error()
-            if error is None:
-                return response
-            if retries <= 0:
-                error.response = response
-                raise error
+        while (retry := response._retry(retries)) is not None:
             retries -= 1
-            model = response._model()
-            messages = response._next_messages(error.retry_message())
-            response = model._call(messages, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+            response = response._model()._call(retry, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        return response
 
     def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, in order; return their outputs for `resume`.
@@ -309,17 +311,11 @@ class AsyncCallResponse(_ResponseData[T]):
         """
         response: AsyncCallResponse[T] = self
         retries = self.max_retries if max_retries is None else max_retries
-        while True:
-            error = response._parse_error()
-            if error is None:
-                return response
-            if retries <= 0:
-                error.response = response
-                raise error
+        while (retry := response._retry(retries)) is not None:
             retries -= 1
             model = response._model()
-            messages = response._next_messages(error.retry_message())
-            response = await model._call_async(messages, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+            response = await model._call_async(retry, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        return response
 
     async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
         """Run every tool call of the reply, async tools concurrently; outputs keep the calls' order.

@@ -292,16 +292,10 @@ class Stream(_StreamState, Generic[T]):
         """
         stream: Stream[T] = self
         retries = self._model.max_retries
-        while True:
-            response = stream._finished()
-            error = response._parse_error()  # pyright: ignore[reportPrivateUsage]
-            if error is None:
-                return response.parse()
-            if retries <= 0:
-                error.response = response
-                raise error
+        while (retry := stream._finished()._retry(retries)) is not None:  # pyright: ignore[reportPrivateUsage]
             retries -= 1
-            stream = stream.resume(error.retry_message())
+            stream = self._model._stream(retry, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        return stream._finished().parse()
 
     def resume(self, content: ResumeContent) -> Stream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -419,16 +413,10 @@ class AsyncStream(_StreamState, Generic[T]):
         """The finished reply as the response model, re-asked up to `max_retries` (see `llm.Stream.parse`)."""
         stream: AsyncStream[T] = self
         retries = self._model.max_retries
-        while True:
-            response = await stream.aresponse()
-            error = response._parse_error()  # pyright: ignore[reportPrivateUsage]
-            if error is None:
-                return response.parse()
-            if retries <= 0:
-                error.response = response
-                raise error
+        while (retry := (await stream.aresponse())._retry(retries)) is not None:  # pyright: ignore[reportPrivateUsage]
             retries -= 1
-            stream = await stream.resume(error.retry_message())
+            stream = await self._model._stream_async(retry, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        return (await stream.aresponse()).parse()
 
     async def resume(self, content: ResumeContent) -> AsyncStream[T]:
         """Stream the model's next reply to the conversation plus `content`.
