@@ -7,4 +7,5 @@ source scripts/_uv.sh
 echo "== ruff check";        "${UV[@]}" run --no-sync ruff check .
 echo "== ruff format";       "${UV[@]}" run --no-sync ruff format --check .
 echo "== pyright";           "${UV[@]}" run --no-sync pyright
+echo "== generated";         "${UV[@]}" run --no-sync python scripts/generate_models.py --check
 echo "== pytest";            "${UV[@]}" run --no-sync pytest "$@"

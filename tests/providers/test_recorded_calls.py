@@ -39,6 +39,8 @@ SCENARIOS = (
     "test_together_provider",
     "test_openrouter_sync",
     "test_openrouter_with_temperature",
+    "test_openrouter_reasoning_model_skips_temperature",
+    "test_call_non_openai_models_through_openai",
 )
 CASES = find(SCENARIOS, ("sync", "async"))
 

@@ -69,9 +69,12 @@ def tool_summary(tool: dict[str, Any]) -> Any:
     """What a tool definition tells the model, whatever the API's spelling of it."""
     if "functionDeclarations" in tool:
         return [tool_summary(declaration) for declaration in tool["functionDeclarations"]]
+    if tool.get("type", "function") != "function" or not ({"name", "function"} & tool.keys()):
+        # A tool the provider runs itself (web search, Google Search) has no schema: its options are its meaning.
+        return {key: value for key, value in tool.items() if key != "cache_control"}
     tool = tool.get("function", tool)
     schema = next((tool[key] for key in _SCHEMA_KEYS if key in tool), {})
-    return (tool["name"], tool.get("description"), sorted(schema["properties"]), sorted(schema["required"]))
+    return (tool["name"], tool.get("description"), sorted(schema["properties"]), sorted(schema.get("required", [])))
 
 
 def comparable(body: dict[str, Any]) -> Any:
@@ -102,6 +105,8 @@ def comparable(body: dict[str, Any]) -> Any:
                     continue
                 if key == "tools":
                     value = [tool_summary(tool) for tool in value]
+                elif key == "parts" and isinstance(value, list):
+                    value = strip(_joined_text_parts(value))
                 elif key == "systemInstruction":
                     value = {k: v for k, v in value.items() if k != "role"}
                 elif key == "generationConfig":
@@ -151,12 +156,24 @@ def schema_summary(schema: Any, defs: dict[str, Any] | None = None) -> Any:
 
 
 def _joined_text_parts(parts: list[Any]) -> list[Any]:
-    """Gemini parts with each run of plain text parts as one: a streamed turn arrives in pieces,
-    and a client may send it back in those pieces or joined."""
+    """Gemini parts with each run of text parts of one kind (answer or thought) as one.
+
+    A streamed turn arrives in pieces, and a client may send it back in those pieces or joined;
+    a run's signature, which Gemini puts on its last piece, stays on the joined part.
+    """
     joined: list[Any] = []
     for part in parts:
-        if isinstance(part, dict) and set(part) == {"text"} and joined and set(joined[-1]) == {"text"}:
-            joined[-1] = {"text": joined[-1]["text"] + part["text"]}
+        previous = joined[-1] if joined else None
+        if (
+            isinstance(part, dict)
+            and isinstance(previous, dict)
+            and set(previous) <= {"text", "thought"}
+            and set(part) <= {"text", "thought", "thoughtSignature"}
+            and "text" in part
+            and "text" in previous
+            and previous.get("thought") == part.get("thought")
+        ):
+            joined[-1] = {**part, "text": previous["text"] + part["text"]}
         else:
             joined.append(part)
     return joined

@@ -93,6 +93,8 @@ def _anthropic(data: list[dict[str, Any]]) -> dict[str, Any]:
                 block["signature"] = block.get("signature", "") + delta["signature"]
             elif delta["type"] == "input_json_delta":
                 partial_json[event["index"]] = partial_json.get(event["index"], "") + delta["partial_json"]
+            elif delta["type"] == "citations_delta":
+                block["citations"] = [*(block.get("citations") or []), delta["citation"]]
         elif kind == "content_block_stop":
             index = event["index"]
             if index in partial_json:

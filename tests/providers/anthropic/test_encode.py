@@ -510,3 +510,23 @@ def test_strict_json_mode_is_refused_before_sending(claude: Claude) -> None:
         claude.call("A number?", response_model=llm.response_model(int, mode="json", strict=True))
 
     assert claude.requests == []
+
+
+def test_a_cache_breakpoint_after_a_tool_marks_that_tools_definition(claude: Claude) -> None:
+    claude.call("Weather?", tools=[weather, llm.CacheControl(ttl="1h")])
+
+    [definition] = claude.sent["tools"]
+    assert definition["cache_control"] == {"type": "ephemeral", "ttl": "1h"}
+    assert weather.cache_control is None  # the tool itself is left as it was
+
+
+def test_a_cache_breakpoint_before_any_tool_is_refused_with_where_it_goes() -> None:
+    with pytest.raises(TypeError, match="put it after a tool"):
+        llm.model("anthropic:claude-sonnet-4-5", tools=[llm.CacheControl(), weather])
+
+
+def test_a_tool_cache_breakpoint_on_another_provider_is_refused_before_sending() -> None:
+    model = llm.model("openai-completions:gpt-4o", tools=[weather, llm.CacheControl()])
+
+    with pytest.raises(llm.FeatureNotSupportedError, match="caches long prompt prefixes by itself"):
+        model.call("Weather?")

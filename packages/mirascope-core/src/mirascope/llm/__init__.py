@@ -18,6 +18,7 @@ from .clients import Client, client
 from .content import (
     Audio,
     CacheControl,
+    Citation,
     ContentPart,
     Document,
     Image,
@@ -47,9 +48,11 @@ from .exceptions import (
     ToolError,
 )
 from .formatting import Format, FormatMode, output_parser, response_model
+from .known_models import KnownModel, ModelInfo, model_info
 from .messages import Message
 from .models import Model, model
 from .params import CallParams, Thinking, ThinkingLevel
+from .provider_tools import UserLocation, WebSearch
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
 from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
 from .tools import BaseTool, Tool, tool
@@ -72,6 +75,7 @@ __all__ = [
     "CallParams",
     "CallResponse",
     "Chunk",
+    "Citation",
     "Client",
     "ConnectionError",
     "ContentPart",
@@ -84,10 +88,12 @@ __all__ = [
     "Format",
     "FormatMode",
     "Image",
+    "KnownModel",
     "MaxStepsError",
     "Message",
     "MissingAPIKeyError",
     "Model",
+    "ModelInfo",
     "NotFoundError",
     "ParseError",
     "PermissionError",
@@ -107,12 +113,15 @@ __all__ = [
     "ToolError",
     "ToolOutput",
     "Usage",
+    "UserLocation",
     "Video",
+    "WebSearch",
     "agent",
     "call",
     "client",
     "messages",
     "model",
+    "model_info",
     "output_parser",
     "response_model",
     "tool",

@@ -76,9 +76,10 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
                 model_id or base.id,
                 client=client,
                 provider_params=base.provider_params,
-                tools=base.tools if tools is None else tools,
+                tools=(*base.tools, *base.provider_tools) if tools is None else tools,
                 response_model=base.format,
                 max_retries=base.max_retries,
+                continue_on_max_tokens=base.continue_on_max_tokens,
                 **params,
             )
         messages = config.get("messages")
@@ -176,6 +177,7 @@ def call(
     stream: Literal[False] = False,
     response_model: None = None,
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -188,6 +190,7 @@ def call(
     stream: Literal[False] = False,
     response_model: type[U] | Format[U],
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -200,6 +203,7 @@ def call(
     stream: Literal[True],
     response_model: None = None,
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -212,6 +216,7 @@ def call(
     stream: Literal[True],
     response_model: type[U] | Format[U],
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -223,6 +228,7 @@ def call(
     stream: bool = False,
     response_model: type[Any] | Format[Any] | None = None,
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
@@ -247,7 +253,10 @@ def call(
             says how it is asked for.
         max_retries: How many times to ask again, with the parse error, for a reply that does
             not fit `response_model` (the call then raises `llm.ParseError` if none does).
-        tools: Tools the model may call (`@llm.tool` functions).
+        continue_on_max_tokens: How many times to continue a reply cut off at `max_tokens`,
+            joining the pieces into one reply (`response.continue_()`).
+        tools: Tools the model may call (`@llm.tool` functions), and tools the provider runs
+            itself (`llm.WebSearch()`).
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
         **params: Common call parameters (`temperature`, `max_tokens`, `top_p`, `top_k`,
@@ -260,6 +269,7 @@ def call(
         tools=tools,
         response_model=response_model,
         max_retries=max_retries,
+        continue_on_max_tokens=continue_on_max_tokens,
         **params,
     )
 

@@ -11,6 +11,7 @@ from attrs import field, frozen
 __all__ = [
     "Audio",
     "CacheControl",
+    "Citation",
     "ContentPart",
     "Document",
     "Image",
@@ -22,6 +23,26 @@ __all__ = [
 ]
 
 
+@frozen(kw_only=True)
+class Citation:
+    """A source the model cited for a span of its reply (see `llm.WebSearch`).
+
+    It sits on the `llm.Text` part holding the span: `part.text[citation.start:citation.end]`
+    is the cited text (the whole part where the provider cites whole parts, as Claude does).
+    """
+
+    url: str
+    """The source's address (Gemini gives a Google redirect to it)."""
+    title: str | None = None
+    """The source's title (Gemini gives its domain), where the provider sends one."""
+    start: int | None = None
+    """Where the cited span starts in the part's text, in characters; `None` for its start."""
+    end: int | None = None
+    """Where the cited span ends (exclusive), in characters; `None` for the part's end."""
+    cited_text: str | None = None
+    """The source's own words that the span rests on, where the provider quotes them (Claude)."""
+
+
 @frozen
 class Text:
     """A run of text."""
@@ -30,6 +51,8 @@ class Text:
 
     text: str
     """The text itself."""
+    citations: tuple[Citation, ...] = ()
+    """The sources the model cited for spans of this text, in the provider's order."""
 
 
 # Magic numbers first, the file extension second: a file named `.png` that holds a JPEG is sent as

@@ -9,13 +9,15 @@ from ._typevars import T
 from .clients import Client, default_client
 from .exceptions import ProviderNotFoundError
 from .formatting import Format, answer_as_text, format_for
+from .known_models import KnownModel, cost_of
 from .messages import Message, user
-from .params import CallParams
+from .params import CallParams, Thinking
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
-from .tools import as_tool
+from .tools import split_tools
 
 if TYPE_CHECKING:
     from .context import Context
+    from .provider_tools import ProviderTool
     from .providers import Decoded, Provider, Request
     from .streams import AsyncStream, Stream
     from .tools import AnyTool, Tool
@@ -36,6 +38,28 @@ _GUESSES = (
     ("claude", "anthropic"),
     ("gemini", "google"),
 )
+
+
+def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
+    """The conversation with each earlier thought written out as a text part, `**Thinking:** ...`.
+
+    The provider's own form of those replies (`raw`) is left out, so that the text is what goes.
+    """
+    from attrs import evolve
+
+    from .content import Text, Thought
+
+    changed: list[Message] = []
+    for message in messages:
+        if message.role == "assistant" and any(isinstance(part, Thought) for part in message.content):
+            content = tuple(
+                Text(f"**Thinking:** {part.text}") if isinstance(part, Thought) else part
+                for part in message.content
+                if not (isinstance(part, Thought) and not part.text)  # encrypted only: nothing to say
+            )
+            message = evolve(message, content=content, raw=None)
+        changed.append(message)
+    return tuple(changed)
 
 
 def split_model_id(model_id: str) -> tuple[str, str]:
@@ -70,6 +94,7 @@ class Model(Generic[T]):
     __slots__ = (
         "_resolved",
         "client",
+        "continue_on_max_tokens",
         "format",
         "id",
         "max_retries",
@@ -77,6 +102,7 @@ class Model(Generic[T]):
         "params",
         "provider_name",
         "provider_params",
+        "provider_tools",
         "tools",
     )
 
@@ -89,6 +115,7 @@ class Model(Generic[T]):
         tools: Sequence[AnyTool] | None = None,
         response_model: type[T] | Format[T] | None = None,
         max_retries: int = 0,
+        continue_on_max_tokens: int = 0,
         **params: Unpack[CallParams],
     ) -> None:
         check_params(params)
@@ -103,11 +130,16 @@ class Model(Generic[T]):
         """Provider-specific parameters, passed through unchanged."""
         self.client = client
         """The client to call with; `None` uses the provider's default client."""
-        self.tools: tuple[Tool[..., Any], ...] = tuple(as_tool(item) for item in tools or ())
+        tools_and_provider_tools = split_tools(tools)
+        self.tools: tuple[Tool[..., Any], ...] = tools_and_provider_tools[0]
         """Tools the model may call."""
+        self.provider_tools: tuple[ProviderTool, ...] = tools_and_provider_tools[1]
+        """Tools the provider runs itself, such as `llm.WebSearch()`."""
         self.format: Format[T] | None = None if response_model is None else format_for(response_model)
         """The structured output asked for, from `response_model`."""
         self.max_retries = max_retries
+        self.continue_on_max_tokens = continue_on_max_tokens
+        """How many times a reply cut off at `max_tokens` is continued and joined (`continue_`)."""
         """How many times a reply that does not parse into `response_model` is asked for again."""
         # The provider and client, found on the first call and kept while the registry is unchanged.
         self._resolved: tuple[int, Provider, Client] | None = None
@@ -139,6 +171,9 @@ class Model(Generic[T]):
 
         provider, client = self._resolve()
         messages = (user(content),) if isinstance(content, str) else tuple(content)
+        thinking = self.params.get("thinking")
+        if isinstance(thinking, Thinking) and thinking.encode_thoughts_as_text:
+            messages = thoughts_as_text(messages)
         request = Request(
             model_id=self.id,
             model=self.name,
@@ -146,6 +181,7 @@ class Model(Generic[T]):
             params=self.params,
             provider_params=self.provider_params,
             tools=self.tools,
+            provider_tools=self.provider_tools,
             format=self.format,
             stream=stream,
         )
@@ -164,11 +200,13 @@ class Model(Generic[T]):
         message, finish_reason = decoded.message, decoded.finish_reason
         if self.format is not None:
             message, finish_reason = answer_as_text(message, finish_reason)
+        usage = decoded.usage
         return cls(
             messages=(*request.messages, message),
             model=self.id,
             finish_reason=finish_reason,
-            usage=decoded.usage,
+            usage=usage,
+            cost=None if usage is None else cost_of(self.id, usage, decoded.provider_model),
             id=decoded.id,
             provider_model=decoded.provider_model,
             raw=body,
@@ -177,6 +215,7 @@ class Model(Generic[T]):
             metadata=metadata,
             client=client,
             tools=self.tools,
+            provider_tools=self.provider_tools,
             format=self.format,
             max_retries=self.max_retries,
             context=context,
@@ -244,7 +283,13 @@ class Model(Generic[T]):
         decoded = provider.decode(request, body)
         response_type = cast("type[CallResponse[T]]", CallResponse)
         response = self._respond(response_type, request, decoded, body, client, metadata, context)
-        if validate and self.max_retries and self.format is not None:
+        if not validate:
+            return response
+        for _ in range(self.continue_on_max_tokens):
+            if response.finish_reason != "max_tokens":
+                break
+            response = response.continue_()
+        if self.max_retries and self.format is not None:
             response = response.validate()
         return response
 
@@ -263,53 +308,66 @@ class Model(Generic[T]):
         decoded = provider.decode(request, body)
         response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
         response = self._respond(response_type, request, decoded, body, client, metadata, context)
-        if validate and self.max_retries and self.format is not None:
+        if not validate:
+            return response
+        for _ in range(self.continue_on_max_tokens):
+            if response.finish_reason != "max_tokens":
+                break
+            response = await response.continue_()
+        if self.max_retries and self.format is not None:
             response = await response.validate()
         return response
 
 
 @overload
 def model(
-    id: str,
+    id: KnownModel | str,
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: None = None,
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[str]: ...
 @overload
 def model(
-    id: str,
+    id: KnownModel | str,
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: type[_U] | Format[_U],
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[_U]: ...
 def model(
-    id: str,
+    id: KnownModel | str,
     *,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
     max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
     **params: Unpack[CallParams],
 ) -> Model[Any]:
     """A model to call directly: `llm.model("anthropic:claude-sonnet-4-5").call("Hi")`.
 
     Args:
-        id: The model id, `provider:model`.
+        id: The model id, `provider:model`; editors complete the ids in the model table
+            (`llm.KnownModel`), and any other id works too.
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
-        tools: Tools the model may call (`@llm.tool` functions).
+        tools: Tools the model may call (`@llm.tool` functions), and tools the provider runs
+            itself (`llm.WebSearch()`).
         response_model: The type to parse replies into (`response.parse()`).
         max_retries: How many times to ask again, with the parse error, for a reply that does
             not fit `response_model`.
+        continue_on_max_tokens: How many times to continue a reply cut off at `max_tokens`,
+            joining the pieces into one reply (`response.continue_()`).
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
     """
     return Model(
@@ -319,5 +377,6 @@ def model(
         tools=tools,
         response_model=response_model,
         max_retries=max_retries,
+        continue_on_max_tokens=continue_on_max_tokens,
         **params,
     )

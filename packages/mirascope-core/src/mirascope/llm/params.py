@@ -8,8 +8,9 @@ from attrs import frozen
 
 __all__ = ["CallParams", "Thinking", "ThinkingLevel"]
 
-ThinkingLevel: TypeAlias = Literal["none", "low", "medium", "high"]
-"""How hard a reasoning model thinks; `"none"` turns thinking off where the model allows it."""
+ThinkingLevel: TypeAlias = Literal["none", "minimal", "low", "medium", "high"]
+"""How hard a reasoning model thinks; `"none"` turns thinking off where the model allows it, and
+`"minimal"` thinks as little as the model can while still thinking."""
 
 
 @frozen(kw_only=True)
@@ -22,6 +23,10 @@ class Thinking:
     """A level instead of a budget; each provider maps it to its own scale."""
     include: bool = True
     """Whether to ask for the reasoning text back (`response.thinking`)."""
+    encode_thoughts_as_text: bool = False
+    """Send the thoughts of earlier replies back as plain text (`**Thinking:** ...`) rather than
+    as the provider's reasoning blocks: for a conversation whose thoughts came from another
+    provider, whose signatures the model cannot check, or from a model that does not think."""
 
 
 class CallParams(TypedDict, total=False):

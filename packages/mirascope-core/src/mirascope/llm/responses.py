@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias, TypeVar
 
 from attrs import field, frozen
 
 from ._typevars import T
 from .clients import Client
-from .content import ContentPart, Image, Thought, ToolCall, ToolOutput
+from .content import Citation, ContentPart, Image, Text, Thought, ToolCall, ToolOutput
 from .context import Context
 from .exceptions import ParseError
 from .formatting import Format
 from .messages import Message, user
 from .params import CallParams
+from .provider_tools import ProviderTool
 from .tools import Tool
 
 if TYPE_CHECKING:
@@ -64,6 +65,13 @@ class StreamEvents:
         return repr(self.decoded())
 
 
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off by the output limit. Continue it exactly where it stopped: "
+    "write only the rest, without repeating, restarting or commenting on anything."
+)
+"""What `continue_` asks the model, after a reply cut off at `max_tokens`."""
+
+
 def plain_raw(raw: object) -> object:
     """`raw` as the user sees it: a stream's events decoded, anything else as it is."""
     return raw.decoded() if isinstance(raw, StreamEvents) else raw
@@ -88,6 +96,21 @@ class Usage:
     def total_tokens(self) -> int:
         """Input and output tokens together."""
         return self.input_tokens + self.output_tokens
+
+
+def _added(first: Usage | None, second: Usage | None) -> Usage | None:
+    if first is None or second is None:
+        return second or first
+    return Usage(
+        input_tokens=first.input_tokens + second.input_tokens,
+        output_tokens=first.output_tokens + second.output_tokens,
+        cache_read_tokens=first.cache_read_tokens + second.cache_read_tokens,
+        cache_write_tokens=first.cache_write_tokens + second.cache_write_tokens,
+        reasoning_tokens=first.reasoning_tokens + second.reasoning_tokens,
+    )
+
+
+_RD = TypeVar("_RD", bound="_ResponseData[Any]")
 
 
 @frozen(kw_only=True)
@@ -118,6 +141,8 @@ class _ResponseData(Generic[T]):
     """The client that made the call; `resume` uses it again. Not serialized."""
     tools: Sequence[Tool[..., Any]] = field(default=(), eq=False, repr=False)
     """The tools the call offered; `resume` offers them again. Not serialized."""
+    provider_tools: Sequence[ProviderTool] = field(default=(), eq=False, repr=False)
+    """The tools the provider ran itself (`llm.WebSearch`); `resume` offers them again. Not serialized."""
     format: Format[T] | None = field(default=None, eq=False, repr=False)
     """The structured output asked for; `parse` reads the reply into it. Not serialized."""
     max_retries: int = field(default=0, eq=False, repr=False)
@@ -155,6 +180,11 @@ class _ResponseData(Generic[T]):
         return "\n".join(thoughts) if thoughts else None
 
     @property
+    def citations(self) -> list[Citation]:
+        """The sources the reply cites (from `llm.WebSearch`), in order; each `llm.Text` part holds its own."""
+        return [citation for part in self.messages[-1].content if isinstance(part, Text) for citation in part.citations]
+
+    @property
     def images(self) -> list[Image]:
         """Images the model produced."""
         return [part for part in self.messages[-1].content if isinstance(part, Image)]
@@ -174,6 +204,41 @@ class _ResponseData(Generic[T]):
         if not parsed:
             parsed.append(self.format.parse(self.content))
         return parsed[0]
+
+    def _continuation(self) -> tuple[Message, ...]:
+        """The conversation that asks for the rest of a reply cut off at `max_tokens`."""
+        if self.finish_reason != "max_tokens":
+            from .exceptions import Error
+
+            raise Error(
+                f"Only a reply cut off at max_tokens can be continued; this one ended with "
+                f"finish_reason={self.finish_reason!r}. Use resume() to send a new message."
+            )
+        return (*self.messages, user(CONTINUE_PROMPT))
+
+    def _joined(self, rest: _RD) -> _RD:
+        """`rest`, the continuation of this reply, as one response holding the whole reply.
+
+        The reply's pieces are joined into one message (its text runs joined), in place of the
+        cut-off reply; token counts and costs are added up. The provider's own form of the
+        pieces (`raw` on the message) is left out, so that `resume` sends the joined text.
+        """
+        import attrs
+
+        cut, added = self.messages[-1], rest.messages[-1]
+        parts = list(cut.content)
+        for part in added.content:
+            if isinstance(part, Text) and parts and isinstance(parts[-1], Text) and not part.citations:
+                parts[-1] = attrs.evolve(parts[-1], text=parts[-1].text + part.text)
+            else:
+                parts.append(part)
+        message = attrs.evolve(cut, content=tuple(parts), raw=None)
+        return attrs.evolve(
+            rest,
+            messages=(*self.messages[:-1], message),
+            usage=_added(self.usage, rest.usage),
+            cost=None if self.cost is None or rest.cost is None else self.cost + rest.cost,
+        )
 
     def _retry(self, retries: int) -> tuple[Message, ...] | None:
         """The conversation to re-ask with when the reply does not parse; `None` when it does.
@@ -201,7 +266,7 @@ class _ResponseData(Generic[T]):
             self.model,
             client=self.client,
             provider_params=self.provider_params,
-            tools=self.tools,
+            tools=(*self.tools, *self.provider_tools),
             response_model=self.format,
             max_retries=self.max_retries,
             **self.params,
@@ -251,6 +316,18 @@ class CallResponse(_ResponseData[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         return self._model()._call(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+
+    def continue_(self) -> CallResponse[T]:
+        """The whole reply, when this one was cut off at `max_tokens`.
+
+        The model is asked for the rest, and the pieces are joined into one reply (and one JSON
+        text, for structured output). A call with `continue_on_max_tokens=N` does this itself, up to N times.
+
+        Raises:
+            Error: The reply was not cut off at `max_tokens`.
+        """
+        rest = self._model()._call(self._continuation(), self.metadata, self._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        return self._joined(rest)
 
     def validate(self, max_retries: int | None = None) -> CallResponse[T]:
         """This response if its reply parses, else the first retry whose reply does.
@@ -303,6 +380,12 @@ class AsyncCallResponse(_ResponseData[T]):
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
         return await self._model()._call_async(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+
+    async def continue_(self) -> AsyncCallResponse[T]:
+        """The whole reply, when this one was cut off at `max_tokens` (see `llm.CallResponse.continue_`)."""
+        model = self._model()
+        rest = await model._call_async(self._continuation(), self.metadata, self._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        return self._joined(rest)
 
     async def validate(self, max_retries: int | None = None) -> AsyncCallResponse[T]:
         """This response if its reply parses, else the first retry whose reply does.

@@ -49,7 +49,8 @@ def _converter() -> Converter:
         str | list[str],
         lambda value, _: value if isinstance(value, str) else [str(v) for v in value],
     )
-    # The client, tools and response model are live Python objects: a restored response has none.
+    # The client, tools and response model are live Python objects: a restored response has none
+    # (nor the provider tools, which go with the tools).
     omit = override(omit=True)
     # `raw` is stored as `_raw` (a stream's events stay text until read) and written as `raw`,
     # decoded; plain JSON data passes through as it is.
@@ -63,6 +64,7 @@ def _converter() -> Converter:
                 _cattrs_omit_if_default=True,
                 client=omit,
                 tools=omit,
+                provider_tools=omit,
                 format=omit,
                 max_retries=omit,
                 _raw=raw_out,
@@ -77,6 +79,7 @@ def _converter() -> Converter:
                 converter,
                 client=omit,
                 tools=omit,
+                provider_tools=omit,
                 format=omit,
                 max_retries=omit,
                 _raw=override(rename="raw"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, ParamSpec, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
-__all__ = ["AnyTool", "BaseTool", "Tool", "as_tool", "tool"]
+from .content import CacheControl
+from .provider_tools import ProviderTool, WebSearch
+
+__all__ = ["AnyTool", "BaseTool", "Tool", "as_tool", "split_tools", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -21,7 +25,7 @@ class Tool(Generic[P, R]):
     decorator runs, from the signature, the type hints and the docstring.
     """
 
-    __slots__ = ("__dict__", "description", "fn", "name", "parameters", "strict", "takes_context")
+    __slots__ = ("__dict__", "cache_control", "description", "fn", "name", "parameters", "strict", "takes_context")
 
     def __init__(
         self,
@@ -58,6 +62,9 @@ class Tool(Generic[P, R]):
         """Whether to ask the provider to follow the schema exactly."""
         self.takes_context = context
         """Whether its first parameter is an `llm.Context`, passed by the library, not the model."""
+        self.cache_control: CacheControl | None = None
+        """A prompt-cache breakpoint after this tool's definition (Claude), set by putting an
+        `llm.CacheControl()` after it in `tools=`."""
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
@@ -130,13 +137,37 @@ class BaseTool:
         raise NotImplementedError(f"{type(self).__name__} must define call()")
 
 
-AnyTool: TypeAlias = "Tool[..., Any] | type[BaseTool]"
-"""What `tools=` takes: an `@llm.tool` function, or an `llm.BaseTool` subclass."""
+AnyTool: TypeAlias = "Tool[..., Any] | type[BaseTool] | ProviderTool | CacheControl"
+"""What `tools=` takes: an `@llm.tool` function, an `llm.BaseTool` subclass, a tool the
+provider runs itself (`llm.WebSearch()`), or an `llm.CacheControl()` after the tool that ends a
+cached prefix (Claude)."""
 
 _class_tools: dict[type[BaseTool], Tool[..., Any]] = {}
 
 
-def as_tool(item: AnyTool) -> Tool[..., Any]:
+def split_tools(items: Sequence[AnyTool] | None) -> tuple[tuple[Tool[..., Any], ...], tuple[ProviderTool, ...]]:
+    """What `tools=` holds, as the functions the library runs and the tools the provider runs."""
+    tools: list[Tool[..., Any]] = []
+    provider_tools: list[ProviderTool] = []
+    for item in items or ():
+        if isinstance(item, WebSearch):
+            provider_tools.append(item)
+        elif isinstance(item, CacheControl):
+            if not tools:
+                raise TypeError(
+                    "llm.CacheControl in tools= closes the cached prefix after the tool before it; "
+                    "put it after a tool, e.g. tools=[search, lookup, llm.CacheControl()]."
+                )
+            # A copy: the same tool elsewhere, without the breakpoint, stays as it was.
+            marked = copy.copy(tools[-1])
+            marked.cache_control = item
+            tools[-1] = marked
+        else:
+            tools.append(as_tool(item))
+    return tuple(tools), tuple(provider_tools)
+
+
+def as_tool(item: Tool[..., Any] | type[BaseTool]) -> Tool[..., Any]:
     """The `llm.Tool` for an `@llm.tool` function or an `llm.BaseTool` subclass (built once)."""
     if isinstance(item, Tool):
         return item

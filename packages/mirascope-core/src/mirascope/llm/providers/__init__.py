@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from attrs import field, frozen
 
+from ..content import Audio, Document, Image, Video
 from ..formatting import FORMAT_TOOL_NAME
+from ..known_models import ModelInfo, model_info, model_taking
 from ..messages import Message
 from ..params import CallParams
 from ..responses import FinishReason, Usage
@@ -34,20 +36,26 @@ if TYPE_CHECKING:
     from ..clients import Client
     from ..exceptions import APIError
     from ..formatting import Format, FormatMode
+    from ..provider_tools import ProviderTool
     from ..tools import Tool
     from .sse import ServerSentEvent
 
 __all__ = [
     "FORMAT_TOOL_NAME",
+    "PROVIDER_TOOLS_HINT",
     "Decoded",
     "HTTPRequest",
     "InProcessProvider",
     "Provider",
     "Request",
     "StreamDecoder",
+    "capabilities_of",
     "format_request",
     "new_chunk",
+    "refuse_tool_cache_breakpoints",
+    "refuse_provider_tools",
     "refuse_unsupported",
+    "refuse_unsupported_media",
     "register",
     "unregister",
     "warn_ignored",
@@ -70,6 +78,9 @@ class Request:
     """Provider-specific parameters, merged into the body unchanged."""
     tools: Sequence[Tool[..., Any]] = ()
     """Tools the model may call: each has `name`, `description`, `parameters` (JSON schema), `strict`."""
+    provider_tools: Sequence[ProviderTool] = ()
+    """Tools the provider runs itself (`llm.WebSearch`). A provider sends each one it has, and
+    refuses the others (and options it lacks) with `llm.FeatureNotSupportedError`: never drops one."""
     format: Format[Any] | None = None
     """The structured output asked for: its JSON `schema`, `name`, `strict` and `mode`."""
     stream: bool = False
@@ -219,13 +230,16 @@ def warn_ignored(model_id: str, param: str, reason: str) -> None:
 def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: bool) -> None:
     """Refuse, before anything is sent, a stream, tools or structured output a provider lacks.
 
-    Each flag says whether the provider supports that feature.
+    Each flag says whether the provider supports that feature. Provider tools (`llm.WebSearch`)
+    are always refused: a provider that runs them encodes them itself.
     """
-    if not request.stream and not request.tools and request.format is None:
+    if not request.stream and not request.tools and request.format is None and not request.provider_tools:
         return  # the common case, on every call: no work
     from ..exceptions import FeatureNotSupportedError
 
     provider = request.model_id.partition(":")[0]
+    if request.provider_tools:
+        refuse_provider_tools(request, f"the {provider!r} provider runs no tools of its own; {PROVIDER_TOOLS_HINT}")
     for wanted, supported, feature in (
         (request.stream, stream, "streaming"),
         (bool(request.tools), tools, "tools"),
@@ -235,6 +249,95 @@ def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: b
             raise FeatureNotSupportedError(
                 f"The {provider!r} provider does not support {feature} in this release; "
                 "use a model whose provider does, or call without it.",
+                model=request.model_id,
+                feature=feature,
+            )
+
+
+PROVIDER_TOOLS_HINT = (
+    "use a model whose provider runs it ('openai:' on the Responses API, 'anthropic:' or 'google:'), "
+    "or a search function of your own as an @llm.tool"
+)
+"""The next step to name when refusing `llm.WebSearch`."""
+
+
+def refuse_provider_tools(request: Request, why: str) -> None:
+    """Refuse the request's provider tools (`llm.WebSearch`), if it has any.
+
+    Args:
+        request: The request.
+        why: Why the model cannot take them, and what to do instead.
+
+    Raises:
+        FeatureNotSupportedError: The request has provider tools.
+    """
+    if not request.provider_tools:
+        return
+    from ..exceptions import FeatureNotSupportedError
+
+    names = ", ".join(sorted({f"llm.{type(tool).__name__}" for tool in request.provider_tools}))
+    raise FeatureNotSupportedError(
+        f"{request.model_id} cannot take {names}: {why}.", model=request.model_id, feature=names
+    )
+
+
+def capabilities_of(request: Request) -> ModelInfo | None:
+    """What Mirascope's model table knows of the request's model (see `llm.model_info`).
+
+    `None` for a model not in the table: nothing is then refused ahead of the call on the
+    table's word, and the provider's API judges the request.
+    """
+    return model_info(request.model_id)
+
+
+# Each media part type, the `llm.ModelInfo` field saying whether a model takes it, and its name.
+_MEDIA: tuple[tuple[type[Image | Audio | Video | Document], str, str], ...] = (
+    (Image, "image_input", "image"),
+    (Audio, "audio_input", "audio"),
+    (Video, "video_input", "video"),
+    (Document, "pdf_input", "PDF"),  # text documents are sent as text: only PDFs are checked
+)
+
+
+def _is_text(document: Document) -> bool:
+    # A document by URL has no type until fetched; providers take those as PDFs.
+    mime_type = document.mime_type
+    return mime_type is not None and mime_type != "application/pdf"
+
+
+def refuse_unsupported_media(request: Request) -> None:
+    """Refuse, before anything is sent, an image, audio, video or PDF part the model cannot take.
+
+    What the model takes comes from the model table (`capabilities_of`); a model not in it is
+    not checked. Text documents are not checked (providers send them as text), nor are the
+    model's own earlier replies.
+
+    Raises:
+        FeatureNotSupportedError: A part the model is known not to take; the message names a
+            model that takes it.
+    """
+    info = model_info(request.model_id)
+    if info is None:
+        return
+    refused = [entry for entry in _MEDIA if not getattr(info, entry[1])]
+    if not refused:
+        return
+    kinds = tuple(kind for kind, _, _ in refused)
+    for message in request.messages:
+        if message.role == "assistant":
+            continue
+        for part in message.content:
+            if not isinstance(part, kinds) or (isinstance(part, Document) and _is_text(part)):
+                continue
+            from ..exceptions import FeatureNotSupportedError
+
+            _, field, name = next(entry for entry in refused if isinstance(part, entry[0]))
+            other = model_taking(field, request.model_id.partition(":")[0])
+            instead = f"use a model that does, such as {other!r}," if other else "use a model that does"
+            feature = type(part).__name__
+            raise FeatureNotSupportedError(
+                f"{request.model_id} cannot take {feature}: the model takes no {name} input; "
+                f"{instead} or leave the {name} out.",
                 model=request.model_id,
                 feature=feature,
             )
@@ -307,3 +410,16 @@ def with_instructions(messages: tuple[Message, ...], text: str) -> tuple[Message
             content = (*first.content, Text(text))
         return (Message(role="system", content=content), *messages[1:])
     return (Message(role="system", content=(Text(text),)), *messages)
+
+
+def refuse_tool_cache_breakpoints(request: Request) -> None:
+    """Refuse an `llm.CacheControl()` among the tools, for a provider without cache breakpoints."""
+    if any(tool.cache_control is not None for tool in request.tools):
+        from ..exceptions import FeatureNotSupportedError
+
+        raise FeatureNotSupportedError(
+            f"{request.model_id} cannot take llm.CacheControl in tools=: prompt-cache breakpoints are for "
+            "Claude models; this provider caches long prompt prefixes by itself, so leave it out.",
+            model=request.model_id,
+            feature="CacheControl",
+        )

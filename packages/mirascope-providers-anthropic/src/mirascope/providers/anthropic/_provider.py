@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, format_request
+from mirascope.llm.providers import Decoded, HTTPRequest, Request, format_request, refuse_unsupported_media
 
 from . import decode, encode
 from .capabilities import STRUCTURED_OUTPUTS_BETA, capabilities
@@ -78,6 +78,7 @@ class AnthropicProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `/v1/messages` request; refuses parts and parameters the model cannot take."""
+        refuse_unsupported_media(request)
         caps = capabilities(request.model)
         structured = caps.structured_outputs
         mode, strict, request = format_request(request, native=structured, strict_tool=structured)

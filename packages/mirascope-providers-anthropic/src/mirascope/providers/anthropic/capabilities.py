@@ -1,9 +1,15 @@
-"""What each Claude model can take, by model name."""
+"""What each Claude model can take, by model name.
+
+The facts about each model (output limit, thinking, structured outputs) come from Mirascope's
+model table, which this package's `models.toml` feeds; the constants here are about the API.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import NamedTuple
+
+from mirascope import llm
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -23,11 +29,12 @@ STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
 MIN_THINKING_BUDGET = 1024
 """The smallest `budget_tokens` the API accepts for extended thinking."""
 
-THINKING_SHARES = {"low": 0.2, "medium": 0.4, "high": 0.6}
+THINKING_SHARES = {"minimal": 0.0, "low": 0.2, "medium": 0.4, "high": 0.6}
 """The share of `max_tokens` each `thinking=` level may spend thinking.
 
 A share rather than a fixed budget keeps the budget below `max_tokens`, as the API requires;
-`"medium"` with the default 16000 gives the 6400 tokens the recorded calls sent.
+`"medium"` with the default 16000 gives the 6400 tokens the recorded calls sent. `"minimal"` is
+the API's smallest budget, `MIN_THINKING_BUDGET`.
 """
 
 
@@ -47,22 +54,6 @@ class Capabilities(NamedTuple):
         return min(DEFAULT_MAX_TOKENS, self.max_output_tokens)
 
 
-# Most specific prefix first: "claude-sonnet-4-5" must match before "claude-sonnet-4".
-_MODELS: tuple[tuple[str, Capabilities], ...] = (
-    ("claude-opus-4-5", Capabilities(64000, True, structured_outputs=True)),
-    ("claude-opus-4-1", Capabilities(32000, True, structured_outputs=True)),
-    ("claude-opus-4", Capabilities(32000, True)),
-    ("claude-sonnet-4-5", Capabilities(64000, True, structured_outputs=True)),
-    ("claude-sonnet-4", Capabilities(64000, True)),
-    ("claude-haiku-4-5", Capabilities(64000, True, structured_outputs=True)),
-    ("claude-3-7-sonnet", Capabilities(64000, True)),
-    ("claude-3-5-sonnet", Capabilities(8192, False)),
-    ("claude-3-5-haiku", Capabilities(8192, False)),
-    ("claude-3-opus", Capabilities(4096, False)),
-    ("claude-3-sonnet", Capabilities(4096, False)),
-    ("claude-3-haiku", Capabilities(4096, False)),
-)
-
 # A model not listed is most likely newer than this table: every Claude model since 3.7 thinks,
 # and every one since Sonnet 4.5 takes structured outputs.
 _UNKNOWN = Capabilities(DEFAULT_MAX_TOKENS, True, structured_outputs=True)
@@ -70,8 +61,10 @@ _UNKNOWN = Capabilities(DEFAULT_MAX_TOKENS, True, structured_outputs=True)
 
 @lru_cache(maxsize=64)
 def capabilities(model: str) -> Capabilities:
-    """What the model named `model` (the part after `anthropic:`) can take."""
-    for prefix, found in _MODELS:
-        if model.startswith(prefix):
-            return found
-    return _UNKNOWN
+    """What the model named `model` (the part after `anthropic:`) can take, from the model table."""
+    info = llm.model_info(f"anthropic:{model}")
+    if info is None:
+        return _UNKNOWN
+    return Capabilities(
+        info.max_output_tokens or DEFAULT_MAX_TOKENS, info.thinking, structured_outputs=info.strict_outputs
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from mirascope import llm
 from mirascope.llm.providers import Decoded, Request
 
-__all__ = ["FINISH", "decode", "includes_thoughts", "usage"]
+__all__ = ["FINISH", "citations", "decode", "includes_thoughts", "usage"]
 
 FINISH: dict[str | None, llm.FinishReason] = {
     "end_turn": "stop",
@@ -37,6 +37,25 @@ def usage(data: dict[str, Any] | None) -> llm.Usage | None:
     )
 
 
+def citations(text: str, cited: list[dict[str, Any]]) -> tuple[llm.Citation, ...]:
+    """The web sources a text block cites; Claude cites whole blocks, quoting the source.
+
+    Citations of the caller's own documents (page, character and block locations) have no URL;
+    they stay in `raw`.
+    """
+    return tuple(
+        llm.Citation(
+            url=citation["url"],
+            title=citation.get("title"),
+            start=0,
+            end=len(text),
+            cited_text=citation.get("cited_text"),
+        )
+        for citation in cited
+        if citation.get("type") == "web_search_result_location" and citation.get("url")
+    )
+
+
 def includes_thoughts(request: Request) -> bool:
     """Whether thoughts belong in the reply: all but `llm.Thinking(include=False)` want them."""
     thinking = request.params.get("thinking")
@@ -52,7 +71,8 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
     for block in content:
         kind = block.get("type")
         if kind == "text":
-            parts.append(llm.Text(block["text"]))
+            cited = block.get("citations")
+            parts.append(llm.Text(block["text"], citations(block["text"], cited)) if cited else llm.Text(block["text"]))
         elif kind == "tool_use":
             parts.append(llm.ToolCall(id=block["id"], name=block["name"], args=block.get("input") or {}))
         elif kind == "thinking" and thoughts:

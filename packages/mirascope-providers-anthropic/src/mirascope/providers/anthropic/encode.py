@@ -9,7 +9,10 @@ from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
 
 from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
 
-__all__ = ["encode", "tool_definition"]
+__all__ = ["WEB_SEARCH_TOOL", "encode", "tool_definition", "web_search_definition"]
+
+WEB_SEARCH_TOOL = "web_search_20250305"
+"""The version of Anthropic's web search server tool that `llm.WebSearch` is sent as."""
 
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
@@ -26,7 +29,11 @@ def _mark(blocks: list[dict[str, Any]], part: llm.CacheControl, role: str) -> No
             f"llm.CacheControl ends a cached prefix, so it must follow the part it closes; "
             f"it comes first in a {role} message. Move it after the text or media to cache."
         )
-    blocks[-1]["cache_control"] = {"type": "ephemeral", "ttl": "1h"} if part.ttl == "1h" else {"type": "ephemeral"}
+    blocks[-1]["cache_control"] = _cache_control(part)
+
+
+def _cache_control(part: llm.CacheControl) -> dict[str, str]:
+    return {"type": "ephemeral", "ttl": "1h"} if part.ttl == "1h" else {"type": "ephemeral"}
 
 
 def _image(request: Request, part: llm.Image) -> dict[str, Any]:
@@ -140,6 +147,8 @@ def _thinking(
         if caps.thinks:
             body["thinking"] = {"type": "disabled"}
         return
+    if level == "minimal" and budget is None and not caps.thinks:
+        return  # a model that does not think already thinks as little as it can
     if not caps.thinks:
         raise _refuse(request, "thinking", "this model has no extended thinking; use claude-sonnet-4-5 or newer")
     if budget is None:
@@ -199,6 +208,27 @@ def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
         definition["description"] = tool.description
     if tool.strict:
         definition["strict"] = True
+    if tool.cache_control is not None:
+        definition["cache_control"] = _cache_control(tool.cache_control)
+    return definition
+
+
+def web_search_definition(tool: llm.WebSearch) -> dict[str, Any]:
+    """One entry of `tools`: the web search server tool, which Anthropic runs itself."""
+    definition: dict[str, Any] = {"type": WEB_SEARCH_TOOL, "name": "web_search"}
+    if tool.max_uses is not None:
+        definition["max_uses"] = tool.max_uses
+    if tool.allowed_domains is not None:
+        definition["allowed_domains"] = list(tool.allowed_domains)
+    location = tool.user_location
+    if location is not None:
+        where = {
+            "city": location.city,
+            "region": location.region,
+            "country": location.country,
+            "timezone": location.timezone,
+        }
+        definition["user_location"] = {"type": "approximate", **{k: v for k, v in where.items() if v is not None}}
     return definition
 
 
@@ -243,6 +273,8 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
             _thinking(request, caps, thinking, body, max_tokens)
     if request.tools:
         body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.provider_tools:
+        body.setdefault("tools", []).extend(web_search_definition(tool) for tool in request.provider_tools)
     if request.format is not None and format_mode is not None:
         _format(request.format, format_mode, strict, body)
     if request.stream:

@@ -6,7 +6,14 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, format_request
+from mirascope.llm.providers import (
+    Decoded,
+    HTTPRequest,
+    Request,
+    StreamDecoder,
+    format_request,
+    refuse_unsupported_media,
+)
 
 from . import vertex
 from .capabilities import base_name
@@ -85,6 +92,7 @@ class GoogleProvider:
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         """The `generateContent` URL and JSON body for a request; for a stream, the SSE URL."""
+        refuse_unsupported_media(request)
         # Gemini 2 cannot hold a reply to a schema while it may also call functions; Gemini 3 can.
         native = not (request.tools and base_name(request.model).startswith(("gemini-2", "gemini-1")))
         mode, _, request = format_request(request, native=native, strict_native=True, strict_tool=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import NamedTuple
 
+from mirascope import llm
+
 __all__ = [
     "LEVEL_BUDGETS",
     "ThinkingSupport",
@@ -31,7 +33,7 @@ UNKNOWN = ThinkingSupport(0, 0, can_disable=True)
 """A model not in the table (a new release, a tuned model): its thinking settings are sent as
 given, unclamped, and the API judges them."""
 
-LEVEL_BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}
+LEVEL_BUDGETS = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 """`thinking=` levels as token budgets, before clamping to a model's range."""
 
 # Longest prefix first: `gemini-2.5-flash-lite` and `gemini-2.5-flash-image` must not match
@@ -61,8 +63,15 @@ def base_name(model: str) -> str:
 
 @cache
 def thinking_for(model: str) -> ThinkingSupport | None:
-    """How `model` thinks: `None` for a model that cannot, `UNKNOWN` when not in the table."""
+    """How `model` thinks: `None` for a model that cannot, `UNKNOWN` when not in the table.
+
+    Whether a model thinks at all is the model table's to say (this package's `models.toml`);
+    the budgets here cover the models it does not know as well.
+    """
     name = base_name(model)
+    info = llm.model_info(f"google:{name}")
+    if info is not None and not info.thinking:
+        return None
     for prefix, thinking in _TABLE:
         if name.startswith(prefix):
             return thinking

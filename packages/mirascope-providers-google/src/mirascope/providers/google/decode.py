@@ -6,6 +6,7 @@ from typing import Any
 
 from mirascope.llm import (
     Audio,
+    Citation,
     ContentPart,
     FinishReason,
     Image,
@@ -58,11 +59,15 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
     calls = False
     if content:
         append = parts.append
+        grounding: dict[str, Any] | None = candidate.get("groundingMetadata")
+        cited = _citations(content, grounding) if grounding else None
         for index, part in enumerate(content.get("parts") or ()):
             text = part.get("text")
             if text is not None:
                 if part.get("thought"):
                     append(Thought(text=text, signature=part.get("thoughtSignature")))
+                elif cited and index in cited:
+                    append(Text(text, tuple(cited[index])))
                 else:
                     append(Text(text))
                 continue
@@ -95,6 +100,45 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         id=body.get("responseId"),
         provider_model=body.get("modelVersion"),
     )
+
+
+def _citations(content: dict[str, Any], grounding: dict[str, Any]) -> dict[int, list[Citation]]:
+    """The web sources Google Search grounding cites, by the index of the part they cite.
+
+    Each `groundingSupport` ties a segment of a part (in UTF-8 bytes) to grounding chunks; each
+    chunk a source becomes one citation of that segment, spanned in characters. The metadata
+    itself is not sent back: only the parts are.
+    """
+    sources: list[dict[str, Any]] = grounding.get("groundingChunks") or []
+    parts: list[dict[str, Any]] = content.get("parts") or []
+    found: dict[int, list[Citation]] = {}
+    supports: list[dict[str, Any]] = grounding.get("groundingSupports") or []
+    for support in supports:
+        segment: dict[str, Any] = support.get("segment") or {}
+        index: int = segment.get("partIndex", 0)
+        text = parts[index].get("text") if 0 <= index < len(parts) else None
+        if text is None:
+            continue
+        start, end = _characters(text, segment.get("startIndex", 0), segment.get("endIndex"))
+        indices: list[int] = support.get("groundingChunkIndices") or []
+        for chunk in indices:
+            if not 0 <= chunk < len(sources):
+                continue
+            source: dict[str, Any] = sources[chunk].get("web") or sources[chunk].get("retrievedContext") or {}
+            url = source.get("uri")
+            if url:
+                citation = Citation(url=url, title=source.get("title"), start=start, end=end)
+                found.setdefault(index, []).append(citation)
+    return found
+
+
+def _characters(text: str, start: int, end: int | None) -> tuple[int, int | None]:
+    """Byte offsets into `text`'s UTF-8 form as character offsets (the same for ASCII text)."""
+    if text.isascii():
+        return start, end
+    data = text.encode()
+    start = len(data[:start].decode(errors="ignore"))
+    return start, None if end is None else len(data[:end].decode(errors="ignore"))
 
 
 def usage(metadata: dict[str, Any] | None) -> Usage | None:

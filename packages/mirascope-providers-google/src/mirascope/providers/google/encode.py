@@ -18,15 +18,16 @@ from mirascope.llm import (
     ToolCall,
     ToolOutput,
     Video,
+    WebSearch,
 )
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, refuse_tool_cache_breakpoints, warn_ignored
 
 from .capabilities import LEVEL_BUDGETS, UNKNOWN, thinking_for
 
 if TYPE_CHECKING:
     from mirascope.llm import FormatMode, Tool
 
-__all__ = ["GENERATED_ID_PREFIX", "encode", "function_declarations", "generation_config", "merge"]
+__all__ = ["GENERATED_ID_PREFIX", "encode", "function_declarations", "generation_config", "google_search", "merge"]
 
 GENERATED_ID_PREFIX = "google_"
 """Tool calls Gemini sent without an id get one starting with this; it is never sent back."""
@@ -81,6 +82,7 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
     if system:
         body["systemInstruction"] = {"parts": system}
     config = generation_config(request)
+    refuse_tool_cache_breakpoints(request)
     declarations = function_declarations(request, request.tools) if request.tools else []
     format = request.format
     if format is not None and format_mode is not None:
@@ -105,8 +107,10 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
     if config:
         body["generationConfig"] = config
     extra = request.provider_params
-    if declarations:
-        tools: list[object] = [{"functionDeclarations": declarations}]
+    tools: list[object] = [{"functionDeclarations": declarations}] if declarations else []
+    if request.provider_tools:
+        tools.append(google_search(request, request.provider_tools))
+    if tools:
         more = extra.get("tools")
         if isinstance(more, list):
             # Built-in tools given as provider_params (`googleSearch`, ...) join the declared
@@ -117,6 +121,28 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
     if extra:
         body = merge(body, extra)
     return body
+
+
+def google_search(request: Request, tools: Sequence[WebSearch]) -> dict[str, Any]:
+    """The `tools` entry for `llm.WebSearch`: Grounding with Google Search.
+
+    Raises:
+        FeatureNotSupportedError: An option Google Search grounding does not take.
+    """
+    for tool in tools:
+        for option, given in (
+            ("max_uses", tool.max_uses),
+            ("allowed_domains", tool.allowed_domains),
+            ("user_location", tool.user_location),
+        ):
+            if given is not None:
+                raise _refuse(
+                    request,
+                    f"llm.WebSearch({option}=...)",
+                    "Grounding with Google Search takes no options; leave it unset, or use an "
+                    "'openai:' (Responses API) or 'anthropic:' model, which take it",
+                )
+    return {"googleSearch": {}}
 
 
 def function_declarations(request: Request, tools: Sequence[Tool[..., Any]]) -> list[dict[str, Any]]:
@@ -245,8 +271,8 @@ def _thinking_config(request: Request, thinking: Thinking | ThinkingLevel) -> di
     off = budget == 0 if budget is not None else level == "none"
     support = thinking_for(request.model)
     if support is None:
-        if off:
-            return None
+        if off or (level == "minimal" and budget is None):
+            return None  # a model that does not think already thinks as little as it can
         raise _refuse(
             request,
             f"thinking={thinking!r}",
@@ -282,6 +308,8 @@ def _level(request: Request, level: str, levels: tuple[str, ...]) -> str:
         why = f"this model always thinks; level {levels[0]!r} applies"
         warn_ignored(request.model_id, "thinking='none'", why)
         return levels[0]
+    if level == "minimal":
+        return levels[0]  # the least the model has
     # Gemini 3 Pro has only low and high; medium rounds up rather than thinking too little.
     return "high" if "high" in levels else levels[-1]
 

@@ -40,6 +40,7 @@ class GoogleStream:
     __slots__ = (
         "_calls",
         "_candidate",
+        "_grounding",
         "_id",
         "_model",
         "_parts",
@@ -66,6 +67,8 @@ class GoogleStream:
         self._run_thought = False
         self._calls = 0
         self._candidate = False
+        # The last non-empty `groundingMetadata` (Google Search grounding), sent with the last event.
+        self._grounding: dict[str, Any] | None = None
         self._role: str | None = None
         self._reason: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -92,7 +95,12 @@ class GoogleStream:
                 (candidate,) = body["candidates"]
                 (part,) = candidate["content"]["parts"]
                 text: str = part["text"]
-                if text and len(part) == 1 and "finishReason" not in candidate:
+                if (
+                    text
+                    and len(part) == 1
+                    and "finishReason" not in candidate
+                    and not candidate.get("groundingMetadata")
+                ):
                     run.append(text)
                     metadata: dict[str, Any] | None = body.get("usageMetadata")
                     if metadata:
@@ -111,6 +119,9 @@ class GoogleStream:
             return self._no_candidate(body, metadata)
         self._candidate = True
         candidate = candidates[0]
+        grounding: dict[str, Any] | None = candidate.get("groundingMetadata")
+        if grounding:
+            self._grounding = grounding
         content: dict[str, Any] | None = candidate.get("content")
         chunks: list[llm.Chunk] = []
         if content:
@@ -211,6 +222,8 @@ class GoogleStream:
                 candidate["content"] = {"role": self._role, "parts": parts}
             if self._reason is not None:
                 candidate["finishReason"] = self._reason
+            if self._grounding is not None:
+                candidate["groundingMetadata"] = self._grounding
             body["candidates"] = [candidate]
         if self._usage is not None:
             body["usageMetadata"] = self._usage

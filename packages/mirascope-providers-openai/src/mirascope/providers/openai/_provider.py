@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, format_request
+from mirascope.llm.providers import (
+    Decoded,
+    HTTPRequest,
+    Request,
+    StreamDecoder,
+    format_request,
+    refuse_unsupported_media,
+)
 
 from .completions import decode as completions_decode
 from .completions import encode as completions_encode
@@ -90,6 +97,7 @@ class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
         body = responses_encode.encode(request, format_mode=mode, strict=strict)
         return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=body)
@@ -107,6 +115,7 @@ class CompletionsProvider(_OpenAIProtocol):
     """`openai-completions:` and the OpenAI-compatible services — Chat Completions."""
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
         body = completions_encode.encode(request, top_k=self.service.top_k, format_mode=mode, strict=strict)
         return HTTPRequest(url=f"{api_root(client.base_url)}/chat/completions", body=body)

@@ -72,6 +72,11 @@ def reasoning_effort(request: Request, *, reasoning: bool) -> str | None:
                 "this model always reasons; its default effort applies",
             )
         return None
+    if level == "minimal":
+        if not reasoning:
+            return None  # a model that does not reason already thinks as little as it can
+        # Only the gpt-5 family has a "minimal" effort; the o-series' least is "low".
+        return "minimal" if request.model.rsplit("/", 1)[-1].startswith("gpt-5") else "low"
     if not reasoning:
         raise refuse(
             request,

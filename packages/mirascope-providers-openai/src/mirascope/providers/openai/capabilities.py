@@ -1,6 +1,12 @@
-"""What OpenAI models can take, by model name."""
+"""What OpenAI models can take, by model name.
+
+Mirascope's model table (this package's `models.toml`) answers for the models it knows; the
+name rules here cover the rest, and OpenAI's models served by compatible services.
+"""
 
 from __future__ import annotations
+
+from mirascope import llm
 
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
@@ -11,11 +17,17 @@ def is_reasoning_model(model: str) -> bool:
     `gpt-5-chat*` models are the non-reasoning chat variants.
     """
     name = model.rsplit("/", 1)[-1]
+    info = llm.model_info(f"openai:{name}")
+    if info is not None:
+        return info.thinking
     return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
 
 
 def takes_audio_input(model: str) -> bool:
     """Audio input needs an audio model (`gpt-audio`, `gpt-4o-audio-preview`, ...) on Chat Completions."""
+    info = llm.model_info(f"openai-completions:{model}")
+    if info is not None:
+        return info.audio_input
     return "audio" in model
 
 

@@ -18,6 +18,25 @@ FINISH: dict[str | None, llm.FinishReason] = {
 }
 
 
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+def split_thinking(text: str) -> tuple[str, str]:
+    """The reasoning and the answer of a reply that opens with `<think>...</think>`.
+
+    Open reasoning models served through Chat Completions (DeepSeek R1, Qwen3, ... on Ollama,
+    vLLM, Together) write their reasoning into the reply between these tags. A reply cut off
+    while thinking is all reasoning. Anything else is all answer.
+    """
+    head = text.lstrip()
+    if not head.startswith(THINK_OPEN):
+        return "", text
+    end = head.find(THINK_CLOSE)
+    if end < 0:
+        return head[len(THINK_OPEN) :], ""
+    return head[len(THINK_OPEN) : end], head[end + len(THINK_CLOSE) :].lstrip()
+
+
 def usage(data: dict[str, Any]) -> llm.Usage | None:
     """Token counts, including the cache and reasoning details where a server sends them."""
     if not data:
@@ -52,7 +71,12 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         parts.append(llm.Thought(text=reasoning))
     content = message.get("content")
     if isinstance(content, str) and content:
-        parts.append(llm.Text(content))
+        if not parts:
+            thought, content = split_thinking(content)
+            if thought:
+                parts.append(llm.Thought(text=thought))
+        if content:
+            parts.append(llm.Text(content))
     refusal = message.get("refusal")
     if isinstance(refusal, str) and refusal:
         parts.append(llm.Text(refusal))

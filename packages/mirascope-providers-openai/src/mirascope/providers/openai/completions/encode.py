@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
+from mirascope.llm.providers import (
+    FORMAT_TOOL_NAME,
+    PROVIDER_TOOLS_HINT,
+    Request,
+    refuse_provider_tools,
+    refuse_tool_cache_breakpoints,
+    warn_ignored,
+)
 
 from .._shared import (
     data_url,
@@ -98,10 +105,13 @@ def _assistant(request: Request, message: llm.Message) -> dict[str, Any]:
                 f"{type(part).__name__} in an assistant message",
                 "Chat Completions assistant messages hold text and tool calls",
             )
-    encoded: dict[str, Any] = {
-        "role": "assistant",
-        "content": "".join(text) if text or not calls else None,
-    }
+    content: str | list[dict[str, str]] | None = None
+    if len(text) > 1:
+        # Separate parts stay separate (a thought written out as text, then the answer).
+        content = [{"type": "text", "text": piece} for piece in text]
+    elif text or not calls:
+        content = "".join(text)
+    encoded: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         encoded["tool_calls"] = calls
     return encoded
@@ -118,6 +128,15 @@ def _system(request: Request, message: llm.Message) -> dict[str, Any]:
     return {"role": "system", "content": message.text}
 
 
+def _refuse_provider_tools(request: Request) -> None:
+    provider = request.model_id.partition(":")[0]
+    if provider == "openai-completions":
+        why = f"Chat Completions runs no tools of its own; use 'openai:{request.model}', the Responses API, which does"
+    else:
+        why = f"the {provider!r} provider runs no tools of its own; {PROVIDER_TOOLS_HINT}"
+    refuse_provider_tools(request, why)
+
+
 def encode(
     request: Request, *, top_k: bool, format_mode: llm.FormatMode | None = None, strict: bool = False
 ) -> dict[str, Any]:
@@ -125,7 +144,12 @@ def encode(
 
     `format_mode` and `strict` say how to ask for `request.format` (see
     `llm.providers.format_request`, which also puts its instructions in the messages).
+
+    Raises:
+        FeatureNotSupportedError: A part, parameter or provider tool the API cannot take.
     """
+    if request.provider_tools:
+        _refuse_provider_tools(request)
     messages: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "user":
@@ -152,6 +176,7 @@ def encode(
     if effort is not None:
         body["reasoning_effort"] = effort
     if request.tools:
+        refuse_tool_cache_breakpoints(request)
         body["tools"] = [
             tool_definition(tool.name, tool.description, tool.parameters, tool.strict) for tool in request.tools
         ]

@@ -9,7 +9,7 @@ from mirascope import llm
 from mirascope.llm.providers import Decoded, Request, new_chunk
 
 from .._shared import obj, objs, parse_arguments
-from .decode import FINISH, usage
+from .decode import FINISH, THINK_CLOSE, THINK_OPEN, split_thinking, usage
 
 if TYPE_CHECKING:
     from mirascope.llm.providers.http import ErrorSource
@@ -29,6 +29,52 @@ class _Call:
         self.args: list[str] = []
 
 
+class _ThinkTags:
+    """Routes streamed text to thinking or content for a reply that may open with `<think>`.
+
+    Text is held back only while it could still be part of a tag, so the reply streams as it
+    arrives; `split_thinking` gives the same split for the whole reply.
+    """
+
+    __slots__ = ("pending", "state", "strip")
+
+    def __init__(self) -> None:
+        self.pending = ""
+        self.state = "start"  # then "think" inside the tags, "text" after them or without them
+        self.strip = False  # the answer's leading whitespace after `</think>` is dropped
+
+    def feed(self, text: str) -> tuple[str, str]:
+        """The content and the thinking that `text` releases."""
+        self.pending += text
+        thinking = ""
+        if self.state == "start":
+            head = self.pending.lstrip()
+            if len(head) < len(THINK_OPEN) and THINK_OPEN.startswith(head):
+                return "", ""  # still possibly the opening tag
+            if not head.startswith(THINK_OPEN):
+                self.state = "text"
+            else:
+                self.state = "think"
+                self.pending = head[len(THINK_OPEN) :]
+        if self.state == "think":
+            end = self.pending.find(THINK_CLOSE)
+            if end < 0:
+                keep = next(
+                    (n for n in range(len(THINK_CLOSE) - 1, 0, -1) if self.pending.endswith(THINK_CLOSE[:n])), 0
+                )
+                thinking = self.pending[: len(self.pending) - keep]
+                self.pending = self.pending[len(thinking) :]
+                return "", thinking
+            thinking = self.pending[:end]
+            self.pending = self.pending[end + len(THINK_CLOSE) :]
+            self.state, self.strip = "text", True
+        content, self.pending = self.pending, ""
+        if self.strip:
+            content = content.lstrip()
+            self.strip = not content
+        return content, thinking
+
+
 class CompletionsStream:
     """Reads one streamed Chat Completions reply."""
 
@@ -37,10 +83,12 @@ class CompletionsStream:
         "_finish",
         "_id",
         "_model",
+        "_plain",
         "_provider",
         "_reasoning",
         "_refusal",
         "_request",
+        "_tags",
         "_text",
         "_usage",
     )
@@ -56,6 +104,9 @@ class CompletionsStream:
         self._usage: llm.Usage | None = None
         self._id: str | None = None
         self._model: str | None = None
+        # Whether the reply's text is known to hold no `<think>` tags (then it takes the hot path).
+        self._plain = False
+        self._tags: _ThinkTags | None = None
 
     def event(self, event: ServerSentEvent) -> tuple[llm.Chunk, ...]:
         """The chunks of one `chat.completion.chunk` event (`[DONE]` has none)."""
@@ -71,7 +122,7 @@ class CompletionsStream:
             # The hot path, nearly every event of a stream: a text delta and nothing else.
             if len(delta) == 1 and choice["finish_reason"] is None and body.get("usage") is None:
                 content: str = delta["content"]
-                if content:
+                if content and self._plain:
                     self._text.append(content)
                     return (new_chunk(_Chunk, (content, "", None, None, None, body)),)
         except (KeyError, TypeError, ValueError):
@@ -102,11 +153,15 @@ class CompletionsStream:
             self._finish = finish
             finish_reason = FINISH.get(finish, "other")
         content: str = delta.get("content") or ""
-        if content:
-            self._text.append(content)
         thinking: str = delta.get("reasoning_content") or delta.get("reasoning") or ""
         if thinking:
             self._reasoning.append(thinking)
+            self._plain = True  # reasoning beside the answer: the text holds none
+        if content:
+            self._text.append(content)
+            if not self._plain:
+                content, tagged = self._route(content)
+                thinking += tagged
         refusal: str | None = delta.get("refusal")
         if refusal:
             self._refusal.append(refusal)
@@ -148,6 +203,19 @@ class CompletionsStream:
             )
         return tuple(chunks)
 
+    def _route(self, content: str) -> tuple[str, str]:
+        """The content and thinking of a text delta, while the reply may open with `<think>`."""
+        tags = self._tags
+        if tags is None:
+            if len(self._text) > 1 or content.lstrip()[:1] not in ("", "<"):
+                self._plain = True
+                return content, ""
+            tags = self._tags = _ThinkTags()
+        routed = tags.feed(content)
+        if tags.state == "text" and not tags.strip:
+            self._plain = True
+        return routed
+
     def finish(self) -> Decoded:
         """The reply assembled so far, as the non-streaming decoder would give it."""
         parts: list[llm.ContentPart] = []
@@ -156,8 +224,13 @@ class CompletionsStream:
             parts.append(llm.Thought(text="".join(self._reasoning)))
         text = "".join(self._text)
         if text:
-            parts.append(llm.Text(text))
             message["content"] = text
+            if not parts:
+                thought, text = split_thinking(text)
+                if thought:
+                    parts.append(llm.Thought(text=thought))
+            if text:
+                parts.append(llm.Text(text))
         refusal = "".join(self._refusal)
         if refusal:
             parts.append(llm.Text(refusal))

@@ -27,6 +27,20 @@ def usage(data: dict[str, Any]) -> llm.Usage | None:
     )
 
 
+def citations(annotations: object) -> tuple[llm.Citation, ...]:
+    """The web sources an `output_text` cites (`url_citation` annotations, spans in characters)."""
+    return tuple(
+        llm.Citation(
+            url=annotation["url"],
+            title=annotation.get("title"),
+            start=annotation.get("start_index"),
+            end=annotation.get("end_index"),
+        )
+        for annotation in objs(annotations)
+        if annotation.get("type") == "url_citation" and annotation.get("url")
+    )
+
+
 def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """The reply of a Responses API response."""
     if body.get("status") == "failed":
@@ -45,7 +59,9 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         if kind == "message":
             for content in objs(item.get("content")):
                 if content.get("type") == "output_text":
-                    parts.append(llm.Text(content.get("text") or ""))
+                    annotations = content.get("annotations")
+                    text: str = content.get("text") or ""
+                    parts.append(llm.Text(text, citations(annotations)) if annotations else llm.Text(text))
                 elif content.get("type") == "refusal":
                     refused = True
                     parts.append(llm.Text(content.get("refusal") or ""))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, refuse_tool_cache_breakpoints, warn_ignored
 
 from .._shared import (
     data_url,
@@ -87,8 +88,9 @@ def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]
                 f"{type(part).__name__} in an assistant message",
                 "assistant messages hold text and tool calls",
             )
-    if text:
-        out.append({"role": "assistant", "content": "".join(text)})
+    # Each text part as its own assistant item: separate parts stay separate (a thought written
+    # out as text, then the answer).
+    out.extend({"role": "assistant", "content": piece} for piece in text)
 
 
 def encode(request: Request, *, format_mode: llm.FormatMode | None = None, strict: bool = False) -> dict[str, Any]:
@@ -131,7 +133,12 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
         include = not isinstance(thinking, llm.Thinking) or thinking.include
         body["reasoning"] = {"effort": effort, "summary": "auto"} if include else {"effort": effort}
     if request.tools:
+        refuse_tool_cache_breakpoints(request)
         body["tools"] = [tool_definition(tool) for tool in request.tools]
+    if request.provider_tools:
+        # Before the answer's tool: beside a hosted tool it is required, not forced, so the
+        # model can still search first.
+        _web_search(request.provider_tools, body)
     if request.format is not None and format_mode is not None:
         _format(request.format, format_mode, strict, body)
     if request.stream:
@@ -164,6 +171,29 @@ def _format(format: llm.Format[Any], mode: llm.FormatMode, strict: bool, body: d
         body["tool_choice"] = {"type": "function", "name": FORMAT_TOOL_NAME} if len(tools) == 1 else "required"
     else:
         body["text"] = {"format": {"type": "json_object"}}
+
+
+def _web_search(tools: Sequence[llm.WebSearch], body: dict[str, Any]) -> None:
+    definitions = body.setdefault("tools", [])
+    for tool in tools:
+        definition: dict[str, Any] = {"type": "web_search"}
+        if tool.allowed_domains is not None:
+            definition["filters"] = {"allowed_domains": list(tool.allowed_domains)}
+        location = tool.user_location
+        if location is not None:
+            where = {
+                "city": location.city,
+                "region": location.region,
+                "country": location.country,
+                "timezone": location.timezone,
+            }
+            definition["user_location"] = {"type": "approximate", **{k: v for k, v in where.items() if v is not None}}
+        definitions.append(definition)
+    limits = [tool.max_uses for tool in tools if tool.max_uses is not None]
+    if limits:
+        # A cap on every hosted tool call of the reply; web search being the only hosted tool
+        # offered, it caps the searches.
+        body["max_tool_calls"] = min(limits)
 
 
 def tool_definition(tool: llm.Tool[..., Any]) -> dict[str, Any]:
