@@ -51,6 +51,7 @@ from .formatting import Format, FormatMode, output_parser, response_model
 from .known_models import KnownModel, ModelInfo, model_info
 from .messages import Message
 from .models import Model, model
+from .overrides import context, override
 from .params import CallParams, Thinking, ThinkingLevel
 from .provider_tools import UserLocation, WebSearch
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
@@ -119,10 +120,12 @@ __all__ = [
     "agent",
     "call",
     "client",
+    "context",
     "messages",
     "model",
     "model_info",
     "output_parser",
+    "override",
     "response_model",
     "tool",
 ]

@@ -63,25 +63,12 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
         return _Prepared(base, prompt, {})
     if isinstance(prompt, dict):
         config = cast(DynamicConfig, prompt)
-        model = base
-        overrides = config.get("call_params")
-        model_id = config.get("model")
-        tools = config.get("tools")
-        if overrides or model_id or tools is not None:
-            params: CallParams = {**base.params, **(overrides or {})}
-            # A client serves one provider: keep it while the model stays on that provider.
-            same_provider = model_id is None or model_id.partition(":")[0] == base.provider_name
-            client = base.client if same_provider else None
-            model = Model(
-                model_id or base.id,
-                client=client,
-                provider_params=base.provider_params,
-                tools=(*base.tools, *base.provider_tools) if tools is None else tools,
-                response_model=base.format,
-                max_retries=base.max_retries,
-                continue_on_max_tokens=base.continue_on_max_tokens,
-                **params,
-            )
+        changes: dict[str, object] = dict(config.get("call_params") or {})
+        for key in ("model", "tools"):
+            value = config.get(key)
+            if value is not None:
+                changes[key] = value
+        model = base._replaced(changes) if changes else base  # pyright: ignore[reportPrivateUsage]
         messages = config.get("messages")
         if messages is None:
             raise TypeError(f"{fn.__qualname__} returned a DynamicConfig without 'messages'.")

@@ -11,6 +11,7 @@ from .exceptions import ProviderNotFoundError
 from .formatting import Format, answer_as_text, format_for
 from .known_models import KnownModel, cost_of
 from .messages import Message, user
+from .overrides import current as current_overrides
 from .params import CallParams, Thinking
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
 from .tools import split_tools
@@ -148,6 +149,52 @@ class Model(Generic[T]):
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"llm.model({self.id!r}{params})"
 
+    def _replaced(self, changes: Mapping[str, Any]) -> Model[Any]:
+        """This model with some settings changed.
+
+        The settings: `model` (an id), `client`, `tools`, `response_model`, `provider_params`,
+        and call parameters by name (merged over these). A copy, so settings it does not know
+        of travel unchanged. Moving to another provider drops the client (one client serves one
+        provider) unless a new one is given, and refuses `provider_params` written for the old
+        provider unless new ones are given.
+        """
+        import copy
+
+        new = copy.copy(self)
+        new._resolved = None
+        model_id = changes.get("model")
+        if model_id is not None and model_id != self.id:
+            new.id = model_id
+            new.provider_name, new.name = split_model_id(model_id)
+            if new.provider_name != self.provider_name:
+                if "client" not in changes:
+                    new.client = None
+                if self.provider_params and "provider_params" not in changes:
+                    from .exceptions import FeatureNotSupportedError
+
+                    raise FeatureNotSupportedError(
+                        f"This call's provider_params {dict(self.provider_params)!r} were written for "
+                        f"{self.provider_name!r} and mean nothing to {new.provider_name!r}; pass "
+                        f"provider_params for {model_id!r} with the override (provider_params={{}} for none).",
+                        model=model_id,
+                        feature="provider_params",
+                    )
+        if "client" in changes:
+            new.client = changes["client"]
+        if "provider_params" in changes:
+            new.provider_params = changes["provider_params"] or {}
+        if "tools" in changes:
+            from .tools import split_tools
+
+            new.tools, new.provider_tools = split_tools(changes["tools"])
+        if "response_model" in changes:
+            given = changes["response_model"]
+            new.format = None if given is None else format_for(given)
+        params = {key: value for key, value in changes.items() if key in _PARAM_NAMES}
+        if params:
+            new.params = cast(CallParams, {**self.params, **params})
+        return new
+
     def _resolve(self) -> tuple[Provider, Client]:
         from .providers._registry import generation, get_provider
 
@@ -249,6 +296,9 @@ class Model(Generic[T]):
     def _stream(
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> Stream[T]:
+        overrides = current_overrides()  # an `llm.context` block around this call
+        if overrides is not None and (model := overrides.apply(self)) is not self:
+            return model._stream(content, metadata, context)
         from .providers.http import open_stream
         from .streams import Stream
 
@@ -260,6 +310,9 @@ class Model(Generic[T]):
     async def _stream_async(
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> AsyncStream[T]:
+        overrides = current_overrides()  # an `llm.context` block around this call
+        if overrides is not None and (model := overrides.apply(self)) is not self:
+            return await model._stream_async(content, metadata, context)
         from .providers.http import open_stream_async
         from .streams import AsyncStream
 
@@ -275,6 +328,9 @@ class Model(Generic[T]):
         context: Context[Any] | None = None,
         validate: bool = True,
     ) -> CallResponse[T]:
+        overrides = current_overrides()  # an `llm.context` block around this call
+        if overrides is not None and (model := overrides.apply(self)) is not self:
+            return model._call(content, metadata, context, validate)
         from .providers.http import post_json
 
         provider, client, request = self._request(content)
@@ -300,6 +356,9 @@ class Model(Generic[T]):
         context: Context[Any] | None = None,
         validate: bool = True,
     ) -> AsyncCallResponse[T]:
+        overrides = current_overrides()  # an `llm.context` block around this call
+        if overrides is not None and (model := overrides.apply(self)) is not self:
+            return await model._call_async(content, metadata, context, validate)
         from .providers.http import post_json_async
 
         provider, client, request = self._request(content)
