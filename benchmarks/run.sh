@@ -8,6 +8,8 @@ source scripts/_uv.sh
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_call.py
 echo
+"${UV[@]}" run --no-sync python benchmarks/bench_concurrency.py
+echo
 "${UV[@]}" run --no-sync python benchmarks/bench_stream.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_tools.py

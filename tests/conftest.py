@@ -17,6 +17,24 @@ def replay_server() -> Iterator[ReplayServer]:
 
 
 @pytest.fixture(autouse=True)
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retries wait without sleeping in tests; each wait a retry asked for is recorded here, in order."""
+    from mirascope.llm import _retries
+
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def asleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(_retries, "sleep", sleep)
+    monkeypatch.setattr(_retries, "asleep", asleep)
+    return waits
+
+
+@pytest.fixture(autouse=True)
 def _fresh_default_clients() -> Iterator[None]:
     """Default clients read keys and base URLs from the environment once; each test gets new ones."""
     yield
@@ -44,5 +62,7 @@ def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_BASE_URL",
         "ANTHROPIC_BASE_URL",
         "GOOGLE_GEMINI_BASE_URL",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_ENDPOINT",
     ):
         monkeypatch.delenv(var, raising=False)

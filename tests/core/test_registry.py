@@ -90,7 +90,7 @@ def test_a_registered_provider_failure_is_a_typed_error(replay_server: ReplaySer
     reply = {"status": 503, "json": {"error": {"message": "warming up"}}}
     try:
         with replay_server.replaying([reply]), pytest.raises(llm.ServerError, match="warming up") as raised:
-            llm.model("acme:echo-1").call("x")
+            llm.model("acme:echo-1", retries=0).call("x")  # one reply is queued: no retry
     finally:
         unregister("acme")
     assert raised.value.provider == "acme"

@@ -46,6 +46,7 @@ class Claude:
 
     def client(self, **options: Any) -> llm.Client:
         options.setdefault("base_url", self.server.url)
+        options.setdefault("max_retries", 0)  # one reply is queued per call: a retry would find none
         made = llm.client("anthropic", api_key="test-key", **options)
         self._clients.append(made)
         return made

@@ -14,7 +14,7 @@ def _fail(
     replay_server: ReplayServer, client: llm.Client, response: dict[str, object], model: str = MODEL
 ) -> llm.APIError:
     with replay_server.replaying([response]), pytest.raises(llm.APIError) as caught:
-        llm.model(model, client=client).call("Hi")
+        llm.model(model, client=client, retries=0).call("Hi")  # one reply is queued: no retry
     return caught.value
 
 

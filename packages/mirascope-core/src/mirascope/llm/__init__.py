@@ -14,7 +14,7 @@ print(recommend_book("fantasy").content)
 from . import messages
 from .agents import Agent, AgentStream, AsyncAgent, agent
 from .calls import AsyncCall, Call, DynamicConfig, Prompt, call
-from .clients import Client, client
+from .clients import Client, Timeout, client
 from .content import (
     Audio,
     CacheControl,
@@ -45,6 +45,7 @@ from .exceptions import (
     RateLimitError,
     ServerError,
     TimeoutError,
+    TimeoutPhase,
     ToolError,
 )
 from .formatting import Format, FormatMode, output_parser, response_model
@@ -107,7 +108,9 @@ __all__ = [
     "Thinking",
     "ThinkingLevel",
     "Thought",
+    "Timeout",
     "TimeoutError",
+    "TimeoutPhase",
     "Tool",
     "ToolCall",
     "ToolCallDelta",

@@ -168,6 +168,8 @@ def call(
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[CallResponse[str], AsyncCallResponse[str]]: ...
 @overload
@@ -181,6 +183,8 @@ def call(
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[CallResponse[U], AsyncCallResponse[U]]: ...
 @overload
@@ -194,6 +198,8 @@ def call(
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Stream[str], AsyncStream[str]]: ...
 @overload
@@ -207,6 +213,8 @@ def call(
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Stream[U], AsyncStream[U]]: ...
 def call(
@@ -219,6 +227,8 @@ def call(
     tools: Sequence[AnyTool] | None = None,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Any, Any]:
     """Make a prompt function call `model`.
@@ -246,6 +256,11 @@ def call(
             itself (`llm.WebSearch()`).
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
+        retries: How many times to send a request again after a retryable failure (429, 5xx,
+            408/409, a broken connection, a timeout); by default the client's `max_retries`.
+        fallback: Model ids to try in turn, e.g. `["anthropic:claude-haiku-4-5"]`, when the
+            model still fails with a retryable error after its retries; `response.model`
+            says which answered.
         **params: Common call parameters (`temperature`, `max_tokens`, `top_p`, `top_k`,
             `seed`, `stop`, `thinking`).
     """
@@ -257,6 +272,8 @@ def call(
         response_model=response_model,
         max_retries=max_retries,
         continue_on_max_tokens=continue_on_max_tokens,
+        retries=retries,
+        fallback=fallback,
         **params,
     )
 

@@ -1,4 +1,4 @@
-"""`llm.client`: the one place for keys, base URLs, timeouts and custom httpx clients."""
+"""`llm.client`: the one place for keys, base URLs, timeouts, retries and custom httpx clients."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, cast, overload
+
+from attrs import field, frozen
 
 from .exceptions import MissingAPIKeyError
 
@@ -16,10 +18,56 @@ if TYPE_CHECKING:
 
     from .providers import InProcessProvider, Provider
 
-__all__ = ["Client", "client"]
+__all__ = ["Client", "Timeout", "client"]
 
 DEFAULT_TIMEOUT = 600.0
-"""Seconds a call may take; long generations are normal, so this is generous."""
+"""Seconds to wait for a reply; long generations are normal, so this is generous."""
+DEFAULT_MAX_RETRIES = 2
+"""How many times a failed request is sent again by default, as the providers' own SDKs do."""
+DEFAULT_MAX_CONNECTIONS = 100
+"""Open connections a client keeps at most (per event loop for async calls)."""
+
+
+def _positive(instance: object, attribute: object, value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"Timeouts are seconds above 0, or None for no limit; got {value!r}.")
+
+
+@frozen(kw_only=True)
+class Timeout:
+    """How long a call may wait, phase by phase: `llm.client(..., timeout=llm.Timeout(read=30))`.
+
+    A plain number of seconds, `timeout=30`, sets every phase and `total` to it (`connect` to at
+    most 10). Each is seconds, or `None` for no limit. The one that runs out is named by
+    `llm.TimeoutError.phase`.
+    """
+
+    connect: float | None = field(default=10.0, validator=_positive)
+    """Seconds to open a connection (TCP and TLS)."""
+    read: float | None = field(default=DEFAULT_TIMEOUT, validator=_positive)
+    """Seconds to wait for the next bytes of the reply: the first ones, and on a stream each
+    later one (a stream that stalls longer fails)."""
+    write: float | None = field(default=DEFAULT_TIMEOUT, validator=_positive)
+    """Seconds to wait while sending the request."""
+    pool: float | None = field(default=DEFAULT_TIMEOUT, validator=_positive)
+    """Seconds to wait for a free connection when all `max_connections` are busy."""
+    total: float | None = field(default=None, validator=_positive)
+    """Seconds the whole call may take: every attempt, the waits between retries, and a
+    stream's reading to its end. No attempt or wait starts past it, and each network wait is cut
+    to the time left. `None` (the default) for no limit beyond the phases."""
+
+
+_DEFAULT_TIMEOUTS = Timeout()
+
+
+def _as_timeout(timeout: float | Timeout | None) -> Timeout:
+    """The `Timeout` a client's `timeout=` setting means."""
+    if timeout is None:
+        return _DEFAULT_TIMEOUTS
+    if isinstance(timeout, Timeout):
+        return timeout
+    seconds = float(timeout)
+    return Timeout(connect=min(seconds, 10.0), read=seconds, write=seconds, pool=seconds, total=seconds)
 
 
 class Client:
@@ -40,6 +88,8 @@ class Client:
         "api_key",
         "base_url",
         "headers",
+        "max_connections",
+        "max_retries",
         "options",
         "provider",
         "timeout",
@@ -51,20 +101,33 @@ class Client:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        timeout: float | None = None,
+        timeout: float | Timeout | None = None,
+        max_retries: int | None = None,
+        max_connections: int | None = None,
         headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         options: Mapping[str, object] | None = None,
     ) -> None:
+        if max_retries is not None and max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more; got {max_retries}.")
+        if max_connections is not None and max_connections < 1:
+            raise ValueError(f"max_connections must be 1 or more; got {max_connections}.")
         self.provider = provider
         """The provider this client talks to."""
         self.api_key = api_key
         """The key given here; `None` reads the provider's environment variable at first use."""
         self.base_url = (base_url or provider.base_url(options or {})).rstrip("/")
         """Where requests go, e.g. `https://api.openai.com/v1`."""
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-        """Seconds a call may take."""
+        self.timeout = _as_timeout(timeout)
+        """How long a call may wait, phase by phase (a number given is every phase and `total`)."""
+        if max_retries is None:
+            # A model run in-process has no network to be flaky: its failures repeat.
+            max_retries = 0 if getattr(provider, "transports", None) is not None else DEFAULT_MAX_RETRIES
+        self.max_retries = max_retries
+        """How many times a failed request is sent again (rate limits, 5xx, broken connections)."""
+        self.max_connections = DEFAULT_MAX_CONNECTIONS if max_connections is None else max_connections
+        """Open connections at most; more concurrent calls wait for one (`Timeout.pool`)."""
         self.headers: dict[str, str] = dict(headers or {})
         """Extra headers sent with every request."""
         self.options: dict[str, object] = dict(options or {})
@@ -87,6 +150,11 @@ class Client:
             return self.api_key
         env_var = self.provider.api_key_env
         if env_var is None:
+            return None
+        # A provider whose settings authenticate another way (Google credentials on Vertex AI)
+        # says so with `takes_api_key(options)`: no key is then read from the environment.
+        takes_api_key = getattr(self.provider, "takes_api_key", None)
+        if takes_api_key is not None and not takes_api_key(self.options):
             return None
         for name in (env_var, *self.provider.api_key_env_fallbacks):
             key = os.environ.get(name)
@@ -117,7 +185,10 @@ class Client:
             import httpx
 
             self._sync_http = httpx.Client(
-                timeout=_timeout(self.timeout), headers=self.request_headers(), transport=self._transport(0)
+                timeout=self._httpx_timeout(),
+                limits=self._limits(),
+                headers=self.request_headers(),
+                transport=self._transport(0),
             )
         return self._sync_http, None
 
@@ -137,10 +208,27 @@ class Client:
             import httpx
 
             http = httpx.AsyncClient(
-                timeout=_timeout(self.timeout), headers=self.request_headers(), transport=self._transport(1)
+                timeout=self._httpx_timeout(),
+                limits=self._limits(),
+                headers=self.request_headers(),
+                transport=self._transport(1),
             )
             self._async_http[loop] = http
         return http, None
+
+    def _httpx_timeout(self) -> httpx.Timeout:
+        import httpx
+
+        t = self.timeout
+        return httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
+
+    def _limits(self) -> httpx.Limits:
+        import httpx
+
+        # Every connection may stay open between calls: a burst of concurrent calls then
+        # reuses them rather than opening and closing all but httpx's default 20 each time.
+        n = self.max_connections
+        return httpx.Limits(max_connections=n, max_keepalive_connections=n)
 
     @overload
     def _transport(self, which: Literal[0]) -> httpx.BaseTransport | None: ...
@@ -181,8 +269,10 @@ class Client:
 
     def __del__(self) -> None:
         # A dropped client should not leave its sockets for the garbage collector to warn about.
-        if self._sync_http is not None:
-            self._sync_http.close()
+        # (One whose settings were refused in `__init__` has none, nor the attribute.)
+        http = getattr(self, "_sync_http", None)
+        if http is not None:
+            http.close()
 
     def __enter__(self) -> Client:
         return self
@@ -197,18 +287,14 @@ class Client:
         await self.aclose()
 
 
-def _timeout(seconds: float) -> httpx.Timeout:
-    import httpx
-
-    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
-
-
 def client(
     provider: str,
     *,
     api_key: str | None = None,
     base_url: str | None = None,
-    timeout: float | None = None,
+    timeout: float | Timeout | None = None,
+    max_retries: int | None = None,
+    max_connections: int | None = None,
     headers: Mapping[str, str] | None = None,
     http_client: httpx.Client | None = None,
     async_http_client: httpx.AsyncClient | None = None,
@@ -220,10 +306,19 @@ def client(
         provider: The provider prefix, e.g. `"openai"`, `"anthropic"`, `"google"`, `"groq"`.
         api_key: The key; by default read from the provider's environment variable.
         base_url: Where to send requests, e.g. a proxy or a local server.
-        timeout: Seconds a call may take (default 600).
+        timeout: Seconds a call may take, retries included (every phase and `total`), or an
+            `llm.Timeout` to set each phase; by default 10 s to connect, 600 s for each read
+            or write, no total.
+        max_retries: How many times to send a failed request again (default 2): rate limits
+            (429), server errors (5xx), 408/409, broken connections and timeouts, with
+            exponential backoff and jitter, or the wait the provider asks for (`Retry-After`).
+            Other 4xx errors are never retried. A call's `retries=` wins over this.
+        max_connections: Open connections at most (default 100; for async calls, per event
+            loop); more concurrent calls queue for one.
         headers: Extra headers for every request.
-        http_client: Your own `httpx.Client` (transport, proxies, event hooks).
-        async_http_client: Your own `httpx.AsyncClient`.
+        http_client: Your own `httpx.Client` (transport, proxies, event hooks); its own
+            timeouts and connection limits apply, and a `total` timeout still bounds each call.
+        async_http_client: Your own `httpx.AsyncClient`, likewise.
         **options: Provider-specific settings, e.g. `vertexai=True, project=..., location=...`
             for Google; each provider's README lists its own.
 
@@ -240,6 +335,8 @@ def client(
         api_key=api_key,
         base_url=base_url,
         timeout=timeout,
+        max_retries=max_retries,
+        max_connections=max_connections,
         headers=headers,
         http_client=http_client,
         async_http_client=async_http_client,

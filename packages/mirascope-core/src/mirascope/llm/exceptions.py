@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from .messages import Message
@@ -47,8 +47,12 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "TimeoutError",
+    "TimeoutPhase",
     "ToolError",
 ]
+
+TimeoutPhase: TypeAlias = Literal["connect", "read", "write", "pool", "total"]
+"""Which limit of an `llm.Timeout` ran out."""
 
 
 class Error(Exception):
@@ -64,9 +68,14 @@ class APIError(Error):
         message: The provider's own message, as sent.
         body: The decoded error body (JSON), its text, or `None`.
         headers: The response headers, names lowercased.
-        retry_after: Seconds the provider asked us to wait, from `Retry-After`.
+        retry_after: Seconds the provider asked us to wait, from `Retry-After` (or
+            `retry-after-ms`, a rate-limit reset header, or Google's `RetryInfo`).
         partial_response: For a stream that failed part-way, the response assembled from
             what arrived before the failure; otherwise `None`.
+        attempts: How many requests were sent before giving up: 1, or more when the
+            failure was retried (`max_retries` on `llm.client`, `retries=` on the call).
+        errors: With `fallback=`, the error each model tried ended with, in order, this one
+            last; empty when no fallback was tried.
     """
 
     partial_response: Any
@@ -89,6 +98,8 @@ class APIError(Error):
         self.headers: dict[str, str] = dict(headers or {})
         self.retry_after = retry_after
         self.partial_response = None
+        self.attempts = 1
+        self.errors: tuple[APIError, ...] = ()
         status = f" {status_code}" if status_code is not None else ""
         text = f"{provider}{status}: {message}"
         if hint:
@@ -121,7 +132,36 @@ class ServerError(APIError):
 
 
 class TimeoutError(APIError, builtins.TimeoutError):
-    """No answer within the client's timeout."""
+    """No answer within the client's timeout (or HTTP 408 from the provider).
+
+    Attributes:
+        phase: Which limit of the client's `llm.Timeout` ran out: `"connect"`, `"read"`,
+            `"write"`, `"pool"` (waiting for a free connection) or `"total"`; `None` when
+            the provider itself answered 408.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: float | None = None,
+        hint: str | None = None,
+        phase: TimeoutPhase | None = None,
+    ) -> None:
+        self.phase: TimeoutPhase | None = phase
+        super().__init__(
+            message,
+            provider=provider,
+            status_code=status_code,
+            body=body,
+            headers=headers,
+            retry_after=retry_after,
+            hint=hint,
+        )
 
 
 class ConnectionError(APIError, builtins.ConnectionError):
@@ -141,18 +181,19 @@ class ProviderNotFoundError(Error, LookupError):
 
 
 class MissingAPIKeyError(Error):
-    """No API key was given and the environment variable is not set.
+    """No API key (or other credentials) was given, and the environment supplies none.
 
     Attributes:
         provider: The provider prefix.
-        env_var: The environment variable that would supply the key.
+        env_var: The environment variable that would supply the key (or the credentials).
     """
 
-    def __init__(self, *, provider: str, env_var: str) -> None:
+    def __init__(self, *, provider: str, env_var: str, message: str | None = None) -> None:
         self.provider = provider
         self.env_var = env_var
         super().__init__(
-            f"No API key for {provider!r}: set the {env_var} environment variable, "
+            message
+            or f"No API key for {provider!r}: set the {env_var} environment variable, "
             f"or pass one with llm.client({provider!r}, api_key=...)."
         )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
 
 from ._typevars import T
 from .clients import Client, default_client
-from .exceptions import ProviderNotFoundError
+from .exceptions import APIError, ProviderNotFoundError
 from .formatting import Format, answer_as_text, format_for
 from .known_models import KnownModel, cost_of
 from .messages import Message, user
@@ -93,9 +93,11 @@ class Model(Generic[T]):
     """
 
     __slots__ = (
+        "_failed",
         "_resolved",
         "client",
         "continue_on_max_tokens",
+        "fallback",
         "format",
         "id",
         "max_retries",
@@ -104,6 +106,7 @@ class Model(Generic[T]):
         "provider_name",
         "provider_params",
         "provider_tools",
+        "retries",
         "tools",
     )
 
@@ -117,11 +120,18 @@ class Model(Generic[T]):
         response_model: type[T] | Format[T] | None = None,
         max_retries: int = 0,
         continue_on_max_tokens: int = 0,
+        retries: int | None = None,
+        fallback: str | Sequence[str] = (),
         **params: Unpack[CallParams],
     ) -> None:
         check_params(params)
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more; got {max_retries}.")
+        if retries is not None and retries < 0:
+            raise ValueError(f"retries must be 0 or more; got {retries}.")
+        fallback = (fallback,) if isinstance(fallback, str) else tuple(fallback)
+        for fallback_id in fallback:
+            split_model_id(fallback_id)  # a malformed id is refused here, not when it is needed
         self.id = id
         """The model id, `provider:model`."""
         self.provider_name, self.name = split_model_id(id)
@@ -142,8 +152,14 @@ class Model(Generic[T]):
         self.continue_on_max_tokens = continue_on_max_tokens
         """How many times a reply cut off at `max_tokens` is continued and joined (`continue_`)."""
         """How many times a reply that does not parse into `response_model` is asked for again."""
+        self.retries = retries
+        """How many times a failed request is sent again; `None` takes the client's `max_retries`."""
+        self.fallback: tuple[str, ...] = fallback
+        """Model ids to send the request to, in turn, when this one fails with a retryable error."""
         # The provider and client, found on the first call and kept while the registry is unchanged.
         self._resolved: tuple[int, Provider, Client] | None = None
+        # On a model a fallback moved to: each earlier model's id and the error it failed with.
+        self._failed: tuple[tuple[str, APIError], ...] = ()
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
@@ -265,8 +281,33 @@ class Model(Generic[T]):
             provider_tools=self.provider_tools,
             format=self.format,
             max_retries=self.max_retries,
+            retries=self.retries,
+            fallback=self.fallback,
             context=context,
         )
+
+    def _fall_back(self, error: APIError) -> Model[T]:
+        """The next model of `fallback`, after this one failed with `error`; raises when there is none.
+
+        Only a retryable error moves on (a bad request or key would fail anywhere). The model
+        moved to keeps every setting but the provider's: on another provider it takes that
+        provider's default client and no `provider_params`.
+        """
+        from ._retries import is_retryable, joined
+
+        failed = (*self._failed, (self.id, error))
+        if not self.fallback or not is_retryable(error):
+            if self._failed:
+                raise joined(failed)
+            raise error
+        following = self.fallback[0]
+        changes: dict[str, object] = {"model": following}
+        if split_model_id(following)[0] != self.provider_name:
+            changes["provider_params"] = {}
+        model = cast("Model[T]", self._replaced(changes))
+        model.fallback = self.fallback[1:]
+        model._failed = failed
+        return model
 
     def call(self, content: str | Sequence[Message]) -> CallResponse[T]:
         """Call the model with a user message (`str`) or a whole conversation.
@@ -297,29 +338,37 @@ class Model(Generic[T]):
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> Stream[T]:
         overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and (model := overrides.apply(self)) is not self:
+        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
             return model._stream(content, metadata, context)
-        from .providers.http import open_stream
+        from .providers.http import attempts_for, open_stream
         from .streams import Stream
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
-        http = open_stream(provider, client, request, http_request)
-        return Stream(self, provider, client, request, http, metadata, context)
+        attempts = attempts_for(client, self.retries)
+        try:
+            http = open_stream(provider, client, request, http_request, attempts)
+        except APIError as error:
+            return self._fall_back(error)._stream(content, metadata, context)
+        return Stream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
     async def _stream_async(
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> AsyncStream[T]:
         overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and (model := overrides.apply(self)) is not self:
+        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
             return await model._stream_async(content, metadata, context)
-        from .providers.http import open_stream_async
+        from .providers.http import attempts_for, open_stream_async
         from .streams import AsyncStream
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
-        http = await open_stream_async(provider, client, request, http_request)
-        return AsyncStream(self, provider, client, request, http, metadata, context)
+        attempts = attempts_for(client, self.retries)
+        try:
+            http = await open_stream_async(provider, client, request, http_request, attempts)
+        except APIError as error:
+            return await self._fall_back(error)._stream_async(content, metadata, context)
+        return AsyncStream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
     def _call(
         self,
@@ -329,14 +378,18 @@ class Model(Generic[T]):
         validate: bool = True,
     ) -> CallResponse[T]:
         overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and (model := overrides.apply(self)) is not self:
+        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
             return model._call(content, metadata, context, validate)
-        from .providers.http import post_json
+        from ._decoding import decode_reply
+        from .providers.http import attempts_for, post_json
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
-        body = post_json(provider, client, request, http_request)
-        decoded = provider.decode(request, body)
+        try:
+            body = post_json(provider, client, request, http_request, attempts_for(client, self.retries))
+        except APIError as error:
+            return self._fall_back(error)._call(content, metadata, context, validate)
+        decoded = decode_reply(provider, request, body)
         response_type = cast("type[CallResponse[T]]", CallResponse)
         response = self._respond(response_type, request, decoded, body, client, metadata, context)
         if not validate:
@@ -357,14 +410,18 @@ class Model(Generic[T]):
         validate: bool = True,
     ) -> AsyncCallResponse[T]:
         overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and (model := overrides.apply(self)) is not self:
+        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
             return await model._call_async(content, metadata, context, validate)
-        from .providers.http import post_json_async
+        from ._decoding import decode_reply
+        from .providers.http import attempts_for, post_json_async
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
-        body = await post_json_async(provider, client, request, http_request)
-        decoded = provider.decode(request, body)
+        try:
+            body = await post_json_async(provider, client, request, http_request, attempts_for(client, self.retries))
+        except APIError as error:
+            return await self._fall_back(error)._call_async(content, metadata, context, validate)
+        decoded = decode_reply(provider, request, body)
         response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
         response = self._respond(response_type, request, decoded, body, client, metadata, context)
         if not validate:
@@ -388,6 +445,8 @@ def model(
     response_model: None = None,
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> Model[str]: ...
 @overload
@@ -400,6 +459,8 @@ def model(
     response_model: type[_U] | Format[_U],
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> Model[_U]: ...
 def model(
@@ -411,6 +472,8 @@ def model(
     response_model: type[Any] | Format[Any] | None = None,
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> Model[Any]:
     """A model to call directly: `llm.model("anthropic:claude-sonnet-4-5").call("Hi")`.
@@ -427,6 +490,10 @@ def model(
             not fit `response_model`.
         continue_on_max_tokens: How many times to continue a reply cut off at `max_tokens`,
             joining the pieces into one reply (`response.continue_()`).
+        retries: How many times to send a request again after a retryable failure (429, 5xx,
+            408/409, a broken connection, a timeout); by default the client's `max_retries`.
+        fallback: Model ids to try in turn when this one still fails with a retryable error
+            after its retries; `response.model` says which answered.
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
     """
     return Model(
@@ -437,5 +504,7 @@ def model(
         response_model=response_model,
         max_retries=max_retries,
         continue_on_max_tokens=continue_on_max_tokens,
+        retries=retries,
+        fallback=fallback,
         **params,
     )

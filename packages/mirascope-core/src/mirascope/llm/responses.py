@@ -147,6 +147,11 @@ class _ResponseData(Generic[T]):
     """The structured output asked for; `parse` reads the reply into it. Not serialized."""
     max_retries: int = field(default=0, eq=False, repr=False)
     """How many times `validate` asks again for a reply that does not parse. Not serialized."""
+    retries: int | None = field(default=None, eq=False, repr=False)
+    """The call's `retries=` (failed requests sent again); `resume` keeps it. Not serialized."""
+    fallback: tuple[str, ...] = field(default=(), eq=False, repr=False)
+    """The models still left to fall back to after the one that answered; `resume` keeps them.
+    Not serialized."""
     _context: Context[Any] | None = field(default=None, eq=False, repr=False, alias="context")
     # The `llm.Context` the prompt function was called with: tools asking for one get it, and
     # `resume` carries it on. Not serialized.
@@ -269,6 +274,8 @@ class _ResponseData(Generic[T]):
             tools=(*self.tools, *self.provider_tools),
             response_model=self.format,
             max_retries=self.max_retries,
+            retries=self.retries,
+            fallback=self.fallback,
             **self.params,
         )
 

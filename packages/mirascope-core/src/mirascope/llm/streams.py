@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, cast
 
@@ -16,11 +17,12 @@ from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeCont
 if TYPE_CHECKING:
     import httpx
 
+    from ._retries import Attempts
     from .clients import Client
     from .context import Context
     from .formatting import Format
     from .models import Model
-    from .providers import Decoded, Provider, Request, StreamDecoder
+    from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder
     from .providers.sse import ServerSentEvent
 
 __all__ = ["AsyncStream", "Chunk", "Stream", "ToolCallDelta"]
@@ -98,6 +100,7 @@ class _StreamState:
     """What a sync and an async stream share: the request, the decoder, the finished response."""
 
     __slots__ = (
+        "_attempts",
         "_client",
         "_closed",
         "_context",
@@ -106,6 +109,7 @@ class _StreamState:
         "_event",
         "_events",
         "_http",
+        "_http_request",
         "_metadata",
         "_model",
         "_provider",
@@ -121,6 +125,8 @@ class _StreamState:
         http: httpx.Response,
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
+        http_request: HTTPRequest | None = None,
+        attempts: Attempts | None = None,
     ) -> None:
         self._model = model
         self._context = context
@@ -128,6 +134,9 @@ class _StreamState:
         self._client = client
         self._request = request
         self._http = http
+        # What reopens the stream when it fails before its first event (`_retry_wait`).
+        self._http_request = http_request
+        self._attempts = attempts
         self._metadata = metadata
         self._decoder: StreamDecoder = provider.stream_decoder(request)
         self._event: Callable[[ServerSentEvent], Sequence[Chunk]] = self._decoder.event
@@ -139,8 +148,41 @@ class _StreamState:
         # (and so closed) that is still there to iterate.
         self._closed = False
 
+    def _deadline(self) -> float | None:
+        return None if self._attempts is None else self._attempts.deadline
+
+    def _retry_wait(self, error: APIError) -> float | None:
+        """Seconds to wait before reopening the stream, or `None` to raise `error`.
+
+        Only a stream that failed before its first event is reopened: after that, chunks may
+        have been handed out, and sending the request again would repeat them.
+        """
+        if self._events or self._attempts is None or self._http_request is None:
+            return None
+        return self._attempts.wait(error)
+
+    def _undecodable(self, exc: Exception) -> APIError:
+        """The error for an event the decoder could not read (see `_decoding`), holding that event."""
+        from ._decoding import undecodable
+
+        body = self._events[-1] if self._events else None
+        return self._cut_short(undecodable(self._provider.name, "stream event", self._http.status_code, body, exc))
+
+    def _finish(self) -> Decoded:
+        from ._decoding import check, undecodable
+
+        try:
+            return check(self._decoder.finish())
+        except Error:
+            raise
+        except Exception as exc:
+            events = list(self._events)
+            raise undecodable(self._provider.name, "stream", self._http.status_code, events, exc) from exc
+
     def _cut_short(self, error: APIError) -> APIError:
         # Whatever arrived before the failure is kept on the error, so nothing is lost.
+        if self._attempts is not None:
+            error.attempts = self._attempts.count
         try:
             error.partial_response = self._respond(self._decoder.finish())
         except Exception:  # a reply too broken to assemble still raises the original error
@@ -155,7 +197,11 @@ class _StreamState:
         body = "\n".join(lines).encode()
         # Only its type: the body is already decoded, so a content-encoding must not apply again.
         headers = {"content-type": self._http.headers.get("content-type", "text/event-stream")}
-        response = httpx.Response(self._http.status_code, content=body, headers=headers)
+        try:
+            sent = self._http.request  # kept so that the error can redact the key it carried
+        except RuntimeError:
+            sent = None
+        response = httpx.Response(self._http.status_code, content=body, headers=headers, request=sent)
         return self._provider.error(self._request, response)
 
     def _build(self, cls: type[Any], decoded: Decoded) -> Any:
@@ -200,40 +246,62 @@ class Stream(_StreamState, Generic[T]):
         http: httpx.Response,
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
+        http_request: HTTPRequest | None = None,
+        attempts: Attempts | None = None,
     ) -> None:
-        super().__init__(model, provider, client, request, http, metadata, context)
+        super().__init__(model, provider, client, request, http, metadata, context, http_request, attempts)
         self._response: CallResponse[T] | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
         if self._done is not None or self._closed:
             return
-        from .providers.http import stream_transport_error
+        from .providers.http import stream_transport_error, total_timeout_error
         from .providers.sse import SSEDecoder
 
-        sse = SSEDecoder()
         event = self._event
+        keep = self._events.append
+        deadline = self._deadline()
         try:
-            keep = self._events.append
-            for data in self._http.iter_bytes():
-                for sse_event in sse.feed(data):
-                    keep(sse_event.data)
-                    yield from event(sse_event)
-            for sse_event in sse.flush():
-                keep(sse_event.data)
-                yield from event(sse_event)
-            if not sse.seen_event and sse.stray:
-                raise self._bare_body_error(sse.stray)
-        except APIError as error:
-            raise self._cut_short(error) from error.__cause__
-        except Exception as exc:
-            error = stream_transport_error(self._provider.name, self._client, exc)
-            if error is None:
-                raise
-            raise self._cut_short(error) from exc
+            while True:
+                sse = SSEDecoder()
+                try:
+                    for data in self._http.iter_bytes():
+                        for sse_event in sse.feed(data):
+                            keep(sse_event.data)
+                            yield from event(sse_event)
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise total_timeout_error(self._provider.name, self._client)
+                    for sse_event in sse.flush():
+                        keep(sse_event.data)
+                        yield from event(sse_event)
+                    if not sse.seen_event and sse.stray:
+                        raise self._bare_body_error(sse.stray)
+                    break
+                except APIError as error:
+                    raise self._cut_short(error) from error.__cause__
+                except Exception as exc:
+                    error = stream_transport_error(self._provider.name, self._client, exc, deadline)
+                    if error is None:
+                        if isinstance(exc, Error):  # a decoder's own, such as a refused event
+                            raise
+                        raise self._undecodable(exc) from exc
+                    wait = self._retry_wait(error)
+                    if wait is None:
+                        raise self._cut_short(error) from exc
+                    self._reopen(wait)
         finally:
             self._closed = True
             self._http.close()
-        self._done = self._decoder.finish()
+        self._done = self._finish()
+
+    def _reopen(self, wait: float) -> None:
+        from . import _retries
+        from .providers.http import open_stream
+
+        assert self._http_request is not None
+        self._http.close()
+        _retries.sleep(wait)
+        self._http = open_stream(self._provider, self._client, self._request, self._http_request, self._attempts)
 
     def _respond(self, decoded: Decoded) -> CallResponse[T]:
         return cast("CallResponse[T]", self._build(CallResponse, decoded))
@@ -334,42 +402,66 @@ class AsyncStream(_StreamState, Generic[T]):
         http: httpx.Response,
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
+        http_request: HTTPRequest | None = None,
+        attempts: Attempts | None = None,
     ) -> None:
-        super().__init__(model, provider, client, request, http, metadata, context)
+        super().__init__(model, provider, client, request, http, metadata, context, http_request, attempts)
         self._response: AsyncCallResponse[T] | None = None
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
         if self._done is not None or self._closed:
             return
-        from .providers.http import stream_transport_error
+        from .providers.http import stream_transport_error, total_timeout_error
         from .providers.sse import SSEDecoder
 
-        sse = SSEDecoder()
         event = self._event
+        keep = self._events.append
+        deadline = self._deadline()
         try:
-            keep = self._events.append
-            async for data in self._http.aiter_bytes():
-                for sse_event in sse.feed(data):
-                    keep(sse_event.data)
-                    for chunk in event(sse_event):
-                        yield chunk
-            for sse_event in sse.flush():
-                keep(sse_event.data)
-                for chunk in event(sse_event):
-                    yield chunk
-            if not sse.seen_event and sse.stray:
-                raise self._bare_body_error(sse.stray)
-        except APIError as error:
-            raise self._cut_short(error) from error.__cause__
-        except Exception as exc:
-            error = stream_transport_error(self._provider.name, self._client, exc)
-            if error is None:
-                raise
-            raise self._cut_short(error) from exc
+            while True:
+                sse = SSEDecoder()
+                try:
+                    async for data in self._http.aiter_bytes():
+                        for sse_event in sse.feed(data):
+                            keep(sse_event.data)
+                            for chunk in event(sse_event):
+                                yield chunk
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise total_timeout_error(self._provider.name, self._client)
+                    for sse_event in sse.flush():
+                        keep(sse_event.data)
+                        for chunk in event(sse_event):
+                            yield chunk
+                    if not sse.seen_event and sse.stray:
+                        raise self._bare_body_error(sse.stray)
+                    break
+                except APIError as error:
+                    raise self._cut_short(error) from error.__cause__
+                except Exception as exc:
+                    error = stream_transport_error(self._provider.name, self._client, exc, deadline)
+                    if error is None:
+                        if isinstance(exc, Error):  # a decoder's own, such as a refused event
+                            raise
+                        raise self._undecodable(exc) from exc
+                    wait = self._retry_wait(error)
+                    if wait is None:
+                        raise self._cut_short(error) from exc
+                    await self._reopen(wait)
         finally:
             self._closed = True
             await self._http.aclose()
-        self._done = self._decoder.finish()
+        self._done = self._finish()
+
+    async def _reopen(self, wait: float) -> None:
+        from . import _retries
+        from .providers.http import open_stream_async
+
+        assert self._http_request is not None
+        await self._http.aclose()
+        await _retries.asleep(wait)
+        self._http = await open_stream_async(
+            self._provider, self._client, self._request, self._http_request, self._attempts
+        )
 
     def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
         return cast("AsyncCallResponse[T]", self._build(AsyncCallResponse, decoded))

@@ -159,7 +159,13 @@ class Provider(Protocol):
 
     @property
     def api_key_required(self) -> bool:
-        """Whether a call without a key must fail with `llm.MissingAPIKeyError`."""
+        """Whether a call without a key must fail with `llm.MissingAPIKeyError`.
+
+        A provider whose clients may authenticate another way can also define
+        `takes_api_key(options) -> bool`: `False` for a client's settings means no key is read
+        from the environment or required, and the provider adds its own credentials in `prepare`
+        (as `google:` does on Vertex AI).
+        """
         ...
 
     def base_url(self, options: Mapping[str, object]) -> str:

@@ -16,6 +16,8 @@ GROUP = "mirascope.providers"
 _EXTRAS = {
     "openai": "openai",
     "openai-completions": "openai",
+    "azure": "openai",
+    "azure-completions": "openai",
     "ollama": "openai",
     "vllm": "openai",
     "groq": "openai",

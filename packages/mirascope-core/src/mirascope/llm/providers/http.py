@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import httpx
 
+from .. import _retries
+from .._retries import Attempts, is_retryable
 from ..exceptions import (
     APIError,
     AuthenticationError,
@@ -25,17 +27,21 @@ from ..exceptions import (
     ServerError,
     TimeoutError,
 )
+from ._redact import redactor
 
 if TYPE_CHECKING:
     from ..clients import Client
+    from ..exceptions import TimeoutPhase
     from . import HTTPRequest, Provider, Request
 
 __all__ = [
+    "Attempts",
     "ErrorDetails",
     "ErrorSource",
     "error_from_event",
     "error_from_response",
     "error_type_for_status",
+    "is_retryable",
     "open_stream",
     "open_stream_async",
     "parse_error_body",
@@ -54,116 +60,265 @@ def _headers(http_request: HTTPRequest, client_headers: dict[str, str] | None) -
     return client_headers
 
 
-def _decode(provider: Provider, request: Request, response: httpx.Response) -> Any:
-    if response.status_code >= 400:
-        raise provider.error(request, response)
+def _json(provider: Provider, response: httpx.Response, attempts: Attempts) -> Any:
     try:
         return json.loads(response.content)
     except ValueError:
-        raise APIError(
+        redact = redactor(response)
+        text = redact.text(response.text)
+        error = APIError(
             f"answered {response.status_code} with a body that is not JSON "
             f"({response.headers.get('content-type', 'no content type')}): "
-            f"{_snippet(response.text)!r}",
+            f"{_snippet(text)!r}",
             provider=provider.name,
             status_code=response.status_code,
-            body=response.text,
-            headers=response.headers,
+            body=text,
+            headers=redact.headers(response.headers),
             hint="Check base_url: it should point at the provider's API, not a web page or proxy.",
-        ) from None
+        )
+        error.attempts = attempts.count
+        raise error from None
 
 
-def post_json(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> Any:
-    """POST the JSON body and return the decoded JSON reply, or raise the mapped error."""
-    http, client_headers = client.sync_http()
-    content = _dumps(http_request.body).encode()
-    try:
-        response = http.post(http_request.url, content=content, headers=_headers(http_request, client_headers))
-    except httpx.HTTPError as exc:
-        raise _transport_error(provider.name, client, exc) from exc
-    return _decode(provider, request, response)
+def _request_timeout(attempts: Attempts):  # the return type is inferred: httpx does not export it
+    """The client's own timeouts, or with a `total`, each phase cut to the time left."""
+    deadline = attempts.deadline
+    if deadline is None:
+        return httpx.USE_CLIENT_DEFAULT
+    left = max(deadline - time.monotonic(), 0.001)
+    t = attempts.timeout
+    return httpx.Timeout(
+        connect=left if t.connect is None else min(t.connect, left),
+        read=left if t.read is None else min(t.read, left),
+        write=left if t.write is None else min(t.write, left),
+        pool=left if t.pool is None else min(t.pool, left),
+    )
 
 
-async def post_json_async(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> Any:
-    """The async form of `post_json`."""
-    http, client_headers = client.async_http()
-    content = _dumps(http_request.body).encode()
-    try:
-        response = await http.post(http_request.url, content=content, headers=_headers(http_request, client_headers))
-    except httpx.HTTPError as exc:
-        raise _transport_error(provider.name, client, exc) from exc
-    return _decode(provider, request, response)
+def attempts_for(client: Client, retries: int | None = None) -> Attempts:
+    """A call's attempts: `retries` (the call's setting) or the client's `max_retries`, and its timeouts."""
+    return Attempts(client.max_retries if retries is None else retries, client.timeout)
 
 
-def open_stream(provider: Provider, client: Client, request: Request, http_request: HTTPRequest) -> httpx.Response:
-    """POST the JSON body and return the open streaming response, or raise the mapped error.
+def post_json(
+    provider: Provider, client: Client, request: Request, http_request: HTTPRequest, attempts: Attempts | None = None
+) -> Any:
+    """POST the JSON body and return the decoded JSON reply, or raise the mapped error.
 
-    The body of a failed reply is read whole (it is the error's JSON, whatever its content
-    type says) so the error carries the provider's message.
+    A retryable failure (see `is_retryable`) is sent again after a wait, up to the attempts'
+    `max_retries`; the error finally raised carries `attempts`.
     """
     http, client_headers = client.sync_http()
     content = _dumps(http_request.body).encode()
-    sent = http.build_request("POST", http_request.url, content=content, headers=_headers(http_request, client_headers))
-    try:
-        response = http.send(sent, stream=True)
-        if response.status_code >= 400:
+    headers = _headers(http_request, client_headers)
+    if attempts is None:
+        attempts = attempts_for(client)
+    while True:
+        attempts.count += 1
+        try:
+            response = http.post(http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts))
+        except httpx.HTTPError as exc:
+            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        else:
+            if response.status_code < 400:
+                return _json(provider, response, attempts)
+            error = provider.error(request, response)
+        wait = attempts.wait(error)
+        if wait is None:
+            raise error from error.__cause__
+        _retries.sleep(wait)
+
+
+async def post_json_async(
+    provider: Provider, client: Client, request: Request, http_request: HTTPRequest, attempts: Attempts | None = None
+) -> Any:
+    """The async form of `post_json`."""
+    http, client_headers = client.async_http()
+    content = _dumps(http_request.body).encode()
+    headers = _headers(http_request, client_headers)
+    if attempts is None:
+        attempts = attempts_for(client)
+    while True:
+        attempts.count += 1
+        try:
+            response = await http.post(
+                http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+            )
+        except httpx.HTTPError as exc:
+            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        else:
+            if response.status_code < 400:
+                return _json(provider, response, attempts)
+            error = provider.error(request, response)
+        wait = attempts.wait(error)
+        if wait is None:
+            raise error from error.__cause__
+        await _retries.asleep(wait)
+
+
+def open_stream(
+    provider: Provider, client: Client, request: Request, http_request: HTTPRequest, attempts: Attempts | None = None
+) -> httpx.Response:
+    """POST the JSON body and return the open streaming response, or raise the mapped error.
+
+    Retried as `post_json` is. The body of a failed reply is read whole (it is the error's
+    JSON, whatever its content type says) so the error carries the provider's message.
+    """
+    http, client_headers = client.sync_http()
+    content = _dumps(http_request.body).encode()
+    headers = _headers(http_request, client_headers)
+    if attempts is None:
+        attempts = attempts_for(client)
+    while True:
+        attempts.count += 1
+        sent = http.build_request(
+            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+        )
+        try:
+            response = http.send(sent, stream=True)
+            if response.status_code < 400:
+                return response
             try:
                 response.read()
             finally:
                 response.close()
-    except httpx.HTTPError as exc:
-        raise _transport_error(provider.name, client, exc) from exc
-    if response.status_code >= 400:
-        raise provider.error(request, response)
-    return response
+        except httpx.HTTPError as exc:
+            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        else:
+            error = provider.error(request, response)
+        wait = attempts.wait(error)
+        if wait is None:
+            raise error from error.__cause__
+        _retries.sleep(wait)
 
 
 async def open_stream_async(
-    provider: Provider, client: Client, request: Request, http_request: HTTPRequest
+    provider: Provider, client: Client, request: Request, http_request: HTTPRequest, attempts: Attempts | None = None
 ) -> httpx.Response:
     """The async form of `open_stream`."""
     http, client_headers = client.async_http()
     content = _dumps(http_request.body).encode()
-    sent = http.build_request("POST", http_request.url, content=content, headers=_headers(http_request, client_headers))
-    try:
-        response = await http.send(sent, stream=True)
-        if response.status_code >= 400:
+    headers = _headers(http_request, client_headers)
+    if attempts is None:
+        attempts = attempts_for(client)
+    while True:
+        attempts.count += 1
+        sent = http.build_request(
+            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+        )
+        try:
+            response = await http.send(sent, stream=True)
+            if response.status_code < 400:
+                return response
             try:
                 await response.aread()
             finally:
                 await response.aclose()
-    except httpx.HTTPError as exc:
-        raise _transport_error(provider.name, client, exc) from exc
-    if response.status_code >= 400:
-        raise provider.error(request, response)
-    return response
+        except httpx.HTTPError as exc:
+            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        else:
+            error = provider.error(request, response)
+        wait = attempts.wait(error)
+        if wait is None:
+            raise error from error.__cause__
+        await _retries.asleep(wait)
 
 
-def stream_transport_error(provider: str, client: Client, exc: Exception) -> APIError | None:
-    """The `llm.APIError` for a network failure while reading a stream, or `None` for other errors."""
+def stream_transport_error(
+    provider: str, client: Client, exc: Exception, deadline: float | None = None
+) -> APIError | None:
+    """The `llm.APIError` for a network failure while reading a stream, or `None` for other errors.
+
+    `deadline` is the call's (`Attempts.deadline`): a timeout reaching it is the `total` one.
+    """
     if isinstance(exc, httpx.HTTPError):
-        error = _transport_error(provider, client, exc)
+        error = _transport_error(provider, client, exc, deadline)
         if isinstance(error, ConnectionError):
-            return ConnectionError(
-                f"the connection to {client.base_url} broke mid-stream: {exc or type(exc).__name__}",
+            error = ConnectionError(
+                f"the connection to {client.base_url} broke mid-stream: {str(exc) or type(exc).__name__}",
                 provider=provider,
                 hint="What arrived before the break is in error.partial_response; retry for the rest.",
             )
+            error.__cause__ = exc
         return error
     return None
 
 
-def _transport_error(provider: str, client: Client, exc: httpx.HTTPError) -> APIError:
-    if isinstance(exc, httpx.TimeoutException):
-        return TimeoutError(
-            f"no answer from {client.base_url} within {client.timeout:g}s ({type(exc).__name__})",
-            provider=provider,
-            hint=f"Raise it with llm.client({provider!r}, timeout=...), or retry.",
-        )
-    return ConnectionError(
-        f"could not reach {client.base_url}: {exc or type(exc).__name__}",
+def total_timeout_error(provider: str, client: Client) -> TimeoutError:
+    """The error for a call that ran past its `total` timeout between network waits."""
+    return _timeout_error(provider, client, "total", client.timeout.total, None)
+
+
+_PHASES: dict[type[httpx.TimeoutException], TimeoutPhase] = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+_TIMEOUT_TEXT: dict[TimeoutPhase, str] = {
+    "connect": "could not connect to {url} within the connect timeout{seconds}",
+    "read": "{url} sent nothing within the read timeout{seconds}",
+    "write": "could not send the request to {url} within the write timeout{seconds}",
+    "pool": "no connection to {url} came free within the pool timeout{seconds}; "
+    "raise max_connections on llm.client, or make fewer calls at once",
+    "total": "the call to {url} ran past its total timeout{seconds}",
+}
+
+
+def _timeout_error(
+    provider: str, client: Client, phase: TimeoutPhase, seconds: float | None, exc: httpx.HTTPError | None
+) -> TimeoutError:
+    text = _TIMEOUT_TEXT[phase].format(url=client.base_url, seconds="" if seconds is None else f" ({seconds:g}s)")
+    if exc is not None:
+        text = f"{text} ({type(exc).__name__})"
+    error = TimeoutError(
+        text,
         provider=provider,
-        hint="Check the network and base_url; the provider may also be down.",
+        phase=phase,
+        hint=f"Raise it with llm.client({provider!r}, timeout=llm.Timeout({phase}=...)), or retry.",
     )
+    error.__cause__ = exc
+    return error
+
+
+def _phase_seconds(exc: httpx.HTTPError, phase: TimeoutPhase) -> float | None:
+    # The timeouts the request was actually sent with: the client's, or those cut to a total.
+    try:
+        timeouts = cast(dict[str, float | None], exc.request.extensions.get("timeout") or {})
+    except RuntimeError:  # no request attached
+        return None
+    return timeouts.get(phase)
+
+
+def _transport_error(provider: str, client: Client, exc: httpx.HTTPError, deadline: float | None = None) -> APIError:
+    if isinstance(exc, httpx.TimeoutException):
+        # A total timeout cuts each network wait to the time left: a wait ending at the deadline
+        # ran out the total, not its own phase.
+        if deadline is not None and time.monotonic() >= deadline - 0.01:
+            return _timeout_error(provider, client, "total", client.timeout.total, exc)
+        phase = _PHASES.get(type(exc), "read")
+        return _timeout_error(provider, client, phase, _phase_seconds(exc, phase), exc)
+    if isinstance(exc, httpx.DecodingError):
+        error = APIError(
+            f"the reply from {client.base_url} could not be decoded: {exc}",
+            provider=provider,
+            hint="Its body did not match its content-encoding (often a proxy's doing); check base_url.",
+        )
+    elif isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol):
+        error = ConnectionError(
+            f"could not reach {client.base_url}: {str(exc) or type(exc).__name__}",
+            provider=provider,
+            hint="Check the network and base_url; the provider may also be down.",
+        )
+    else:
+        error = ConnectionError(
+            f"the connection to {client.base_url} broke: {str(exc) or type(exc).__name__}",
+            provider=provider,
+            hint="The provider or a proxy dropped it; retry.",
+        )
+    error.__cause__ = exc
+    return error
 
 
 _STATUS_TYPES: dict[int, type[APIError]] = {
@@ -262,25 +417,81 @@ def _find_message(body: object, codes: list[str]) -> str | None:
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    """Seconds to wait, as the provider's headers say (names lowercased).
+
+    `retry-after-ms`, else `Retry-After` (seconds or an HTTP date), else the reset time of each
+    exhausted rate limit (a `...ratelimit...reset...` header whose `...remaining...` twin is 0):
+    OpenAI's `x-ratelimit-reset-requests: 6m0s`, Anthropic's
+    `anthropic-ratelimit-tokens-reset: 2025-01-01T00:00:30Z`, and the like; the latest one wins.
+    """
     millis = headers.get("retry-after-ms")
     if millis:
         try:
-            return float(millis) / 1000
+            return max(0.0, float(millis) / 1000)
         except ValueError:
             pass
     value = headers.get("retry-after")
-    if not value:
-        return None
+    if value:
+        found = _seconds_until(value)
+        if found is not None:
+            return found
+    latest: float | None = None
+    for name, reset in headers.items():
+        if "ratelimit" not in name or "reset" not in name:
+            continue
+        remaining = headers.get(name.replace("reset", "remaining"))
+        if remaining is None or remaining.strip() not in ("0", "0.0"):
+            continue
+        found = _seconds_until(reset)
+        if found is not None and (latest is None or found > latest):
+            latest = found
+    return latest
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?")
+
+
+def _seconds_until(value: str) -> float | None:
+    """Seconds from a wait or a time: `7`, `1.5`, `6m0s`, `20ms`, an RFC 3339 time, an HTTP date."""
+    value = value.strip()
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # A number that large is a Unix time to wait until, not a wait.
+        return max(0.0, seconds - time.time()) if seconds > 1e9 else max(0.0, seconds)
+    match = _DURATION.fullmatch(value)
+    if match and any(match.groups()):
+        hours, minutes, secs, millis = (float(group) if group else 0.0 for group in match.groups())
+        return hours * 3600 + minutes * 60 + secs + millis / 1000
+    from datetime import datetime
+
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _retry_delay_in(body: object) -> float | None:
+    # Google sends the wait in the body: {"error": {"details": [{"@type": ".../google.rpc.RetryInfo",
+    # "retryDelay": "37s"}]}}.
+    if not isinstance(body, dict):
+        return None
+    error = cast(dict[str, object], body).get("error")
+    details = cast(dict[str, object], error).get("details") if isinstance(error, dict) else None
+    for detail in cast(list[object], details) if isinstance(details, list) else ():
+        if isinstance(detail, dict):
+            delay = cast(dict[str, object], detail).get("retryDelay")
+            if isinstance(delay, str):
+                return _seconds_until(delay)
+    return None
 
 
 _HINTS: dict[type[APIError], str] = {
@@ -323,8 +534,11 @@ def error_from_response(
             (sent with a 400) means `AuthenticationError`.
     """
     details = parse_error_body(response)
-    headers = {name.lower(): value for name, value in response.headers.items()}
-    return _build_error(provider, details, response.status_code, headers, codes)
+    # A key the provider echoes back (or a proxy reflects in its headers) is not kept.
+    redact = redactor(response)
+    details.message = redact.text(details.message)
+    details.body = redact.data(details.body)
+    return _build_error(provider, details, response.status_code, redact.headers(response.headers), codes)
 
 
 def error_from_event(
@@ -377,12 +591,15 @@ def _build_error(
         else f"pass api_key to llm.client({provider.name!r}, ...)"
     )
     hint = _HINTS.get(error_type, "").format(key_hint=key_hint, provider=provider.name) or None
+    retry_after = retry_after_seconds(headers)
+    if retry_after is None:
+        retry_after = _retry_delay_in(details.body)
     return error_type(
         details.message,
         provider=provider.name,
         status_code=status,
         body=details.body,
         headers=headers,
-        retry_after=retry_after_seconds(headers),
+        retry_after=retry_after,
         hint=hint,
     )

@@ -57,8 +57,8 @@ class AnthropicProvider:
         unknown = options.keys() - _OPTIONS
         if unknown:
             raise TypeError(
-                f"llm.client('anthropic') does not take {', '.join(sorted(unknown))}; its settings "
-                "are api_key, base_url, timeout, headers, http_client, async_http_client, betas."
+                f"llm.client('anthropic') does not take {', '.join(sorted(unknown))}; its settings are api_key, "
+                "base_url, timeout, max_retries, max_connections, headers, http_client, async_http_client, betas."
             )
         betas = options.get("betas")
         if betas is None or isinstance(betas, str):

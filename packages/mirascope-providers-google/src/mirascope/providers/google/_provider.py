@@ -31,11 +31,21 @@ __all__ = ["GoogleProvider"]
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
 
-_OPTIONS: dict[str, type] = {"api_version": str, "location": str, "project": str, "vertexai": bool}
-_SETTINGS = "api_key, base_url, timeout, headers, http_client, async_http_client"
+_OPTIONS: dict[str, type] = {
+    "api_version": str,
+    "credentials": object,
+    "location": str,
+    "project": str,
+    "vertexai": bool,
+}
+_SETTINGS = "api_key, base_url, timeout, max_retries, max_connections, headers, http_client, async_http_client"
 # A base URL that already names a version (a proxy, a pinned endpoint) gets no second one.
 _VERSIONS = ("/v1", "/v1beta", "/v1alpha", "/v1beta1")
 _JSON = "application/json"
+
+
+def _has_auth(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() == "authorization" for name in headers)
 
 
 class GoogleProvider:
@@ -61,7 +71,7 @@ class GoogleProvider:
         return os.environ.get("GOOGLE_GEMINI_BASE_URL") or GEMINI_BASE_URL
 
     def check_options(self, options: Mapping[str, object]) -> None:
-        """Accept `vertexai`, `project`, `location` and `api_version`; refuse anything else."""
+        """Accept `vertexai`, `project`, `location`, `credentials` and `api_version`; refuse anything else."""
         unknown = options.keys() - _OPTIONS.keys()
         if unknown:
             raise TypeError(
@@ -78,15 +88,31 @@ class GoogleProvider:
                     "llm.client('google', vertexai=True) needs project='...' "
                     "(or the GOOGLE_CLOUD_PROJECT environment variable)."
                 )
-        elif options.get("project") is not None or options.get("location") is not None:
+            credentials = options.get("credentials")
+            if credentials is not None and not vertex.is_credentials(credentials):
+                raise TypeError(
+                    "llm.client('google', vertexai=True, credentials=...) takes google-auth credentials "
+                    f"(with .token and .refresh(request)), not {type(credentials).__name__}."
+                )
+        elif any(options.get(key) is not None for key in ("project", "location", "credentials")):
             raise TypeError(
-                "project and location are Vertex AI settings: add vertexai=True to "
+                "project, location and credentials are Vertex AI settings: add vertexai=True to "
                 "llm.client('google', ...), or leave them out for the Gemini API."
             )
+
+    def takes_api_key(self, options: Mapping[str, object]) -> bool:
+        """Whether a client reads its key from the environment: not on Vertex AI.
+
+        Vertex AI authenticates with an access token given as `api_key`, or else with Google
+        credentials (see `vertex`).
+        """
+        return not options.get("vertexai")
 
     def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
         """`x-goog-api-key` for the Gemini API; `Authorization: Bearer` on Vertex AI."""
         if options.get("vertexai"):
+            if api_key is None:  # a token from the credentials goes with each request (`prepare`)
+                return {"content-type": _JSON}
             return {"content-type": _JSON, "authorization": f"Bearer {api_key}"}
         return {"content-type": _JSON, "x-goog-api-key": api_key or ""}
 
@@ -101,7 +127,13 @@ class GoogleProvider:
             url = self.url(client, request.model, "streamGenerateContent") + "?alt=sse"
         else:
             url = self.url(client, request.model)
-        return HTTPRequest(url=url, body=encode(request, format_mode=mode))
+        body = encode(request, format_mode=mode)
+        if client.api_key is None and client.options.get("vertexai") and not _has_auth(client.headers):
+            # Vertex AI with Google credentials: a token that is valid now, refreshed when it expires.
+            return HTTPRequest(
+                url=url, body=body, headers={"authorization": f"Bearer {vertex.access_token(client.options)}"}
+            )
+        return HTTPRequest(url=url, body=body)
 
     def url(self, client: llm.Client, model: str, method: str = "generateContent") -> str:
         """The URL of `method` on `model`, for this client's base URL and options."""

@@ -35,6 +35,9 @@ _OPENAI_OPTIONS = frozenset({"organization", "project"})
 class _OpenAIProtocol:
     """What every OpenAI-protocol provider shares: keys, base URLs, headers, errors."""
 
+    known_options: frozenset[str] = frozenset()
+    """The provider-specific `llm.client` settings it takes (OpenAI's own are `_OPENAI_OPTIONS`)."""
+
     def __init__(self, name: str, service: Service) -> None:
         self.name = name
         self.service = service
@@ -50,14 +53,13 @@ class _OpenAIProtocol:
         return os.environ.get(f"{self.service.name.upper()}_BASE_URL") or self.service.base_url
 
     def check_options(self, options: Mapping[str, object]) -> None:
-        known = _OPENAI_OPTIONS if self.service is OPENAI else frozenset[str]()
+        known = _OPENAI_OPTIONS if self.service is OPENAI else self.known_options
         unknown = options.keys() - known
         if unknown:
             raise TypeError(
                 f"llm.client({self.name!r}) does not take {', '.join(sorted(unknown))}; "
-                f"its settings are api_key, base_url, timeout, headers, http_client, async_http_client"
-                + (f", {', '.join(sorted(known))}" if known else "")
-                + "."
+                f"its settings are api_key, base_url, timeout, max_retries, max_connections, headers, http_client, "
+                "async_http_client" + (f", {', '.join(sorted(known))}" if known else "") + "."
             )
 
     def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
@@ -76,6 +78,10 @@ class _OpenAIProtocol:
         from mirascope.llm.providers.http import error_from_response
 
         return error_from_response(self, response, codes=CODES)
+
+    def root(self, base_url: str) -> str:
+        """The URL under which `/responses` and `/chat/completions` live, for a client's base URL."""
+        return api_root(base_url)
 
 
 _api_roots: dict[str, str] = {}
@@ -100,7 +106,7 @@ class ResponsesProvider(_OpenAIProtocol):
         refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
         body = responses_encode.encode(request, format_mode=mode, strict=strict)
-        return HTTPRequest(url=f"{api_root(client.base_url)}/responses", body=body)
+        return HTTPRequest(url=f"{self.root(client.base_url)}/responses", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return responses_decode.decode(request, body)
@@ -118,7 +124,7 @@ class CompletionsProvider(_OpenAIProtocol):
         refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
         body = completions_encode.encode(request, top_k=self.service.top_k, format_mode=mode, strict=strict)
-        return HTTPRequest(url=f"{api_root(client.base_url)}/chat/completions", body=body)
+        return HTTPRequest(url=f"{self.root(client.base_url)}/chat/completions", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:
         return completions_decode.decode(request, body)
