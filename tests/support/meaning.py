@@ -106,7 +106,7 @@ def comparable(body: dict[str, Any]) -> Any:
                 if key == "tools":
                     value = [tool_summary(tool) for tool in value]
                 elif key == "parts" and isinstance(value, list):
-                    value = strip(_joined_text_parts(value))
+                    value = strip(joined_text_parts(value))
                 elif key == "systemInstruction":
                     value = {k: v for k, v in value.items() if k != "role"}
                 elif key == "generationConfig":
@@ -155,7 +155,7 @@ def schema_summary(schema: Any, defs: dict[str, Any] | None = None) -> Any:
     return summary
 
 
-def _joined_text_parts(parts: list[Any]) -> list[Any]:
+def joined_text_parts(parts: list[Any]) -> list[Any]:
     """Gemini parts with each run of text parts of one kind (answer or thought) as one.
 
     A streamed turn arrives in pieces, and a client may send it back in those pieces or joined;
@@ -192,7 +192,7 @@ def structured_comparable(body: dict[str, Any]) -> Any:
             out: dict[str, Any] = {}
             for key, value in node.items():
                 if key == "parts" and isinstance(value, list):
-                    value = _joined_text_parts(value)
+                    value = joined_text_parts(value)
                 if key in ("schema", "responseSchema", "responseJsonSchema", "response_json_schema"):
                     out["schema"] = schema_summary(value)
                 elif (

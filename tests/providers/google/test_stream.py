@@ -18,7 +18,7 @@ from mirascope.providers.google.decode import decode
 
 from tests.providers.google.support import MODEL
 from tests.support.fixtures import load
-from tests.support.meaning import meaning
+from tests.support.meaning import joined_text_parts, meaning
 from tests.support.replay import ReplayServer, encode_response
 from tests.support.scenarios import secret_retrieval_tool
 from tests.support.streams import read_stream
@@ -38,29 +38,12 @@ def _events(response: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _joined_text_parts(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`contents` with consecutive unsigned text parts of one kind joined into one part.
+    """`contents` with each turn's runs of text parts joined (see `meaning.joined_text_parts`).
 
     The recording library sent back one thought part per streamed event; Mirascope sends the
     joined part `generateContent` would have returned. Gemini reads both the same way.
     """
-    joined: list[dict[str, Any]] = []
-    for content in contents:
-        parts: list[dict[str, Any]] = []
-        for part in content.get("parts", []):
-            last = parts[-1] if parts else None
-            if (
-                last is not None
-                and "text" in part
-                and "text" in last
-                and bool(part.get("thought")) == bool(last.get("thought"))
-                and "thoughtSignature" not in part
-                and "thoughtSignature" not in last
-            ):
-                parts[-1] = {**last, "text": last["text"] + part["text"]}
-            else:
-                parts.append(part)
-        joined.append({**content, "parts": parts})
-    return joined
+    return [{**content, "parts": joined_text_parts(content.get("parts", []))} for content in contents]
 
 
 def _standard_signatures(node: Any) -> Any:

@@ -49,6 +49,11 @@ class UserLocation:
     timezone: str | None = None
     """The IANA time zone, e.g. `"Europe/Lisbon"`."""
 
+    def approximate(self) -> dict[str, str]:
+        """The `{"type": "approximate", ...}` location OpenAI and Anthropic both take, with the fields given."""
+        given = {"city": self.city, "region": self.region, "country": self.country, "timezone": self.timezone}
+        return {"type": "approximate", **{key: value for key, value in given.items() if value is not None}}
+
 
 @frozen(kw_only=True)
 class WebSearch:

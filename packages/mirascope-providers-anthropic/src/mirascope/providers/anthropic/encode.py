@@ -220,15 +220,8 @@ def web_search_definition(tool: llm.WebSearch) -> dict[str, Any]:
         definition["max_uses"] = tool.max_uses
     if tool.allowed_domains is not None:
         definition["allowed_domains"] = list(tool.allowed_domains)
-    location = tool.user_location
-    if location is not None:
-        where = {
-            "city": location.city,
-            "region": location.region,
-            "country": location.country,
-            "timezone": location.timezone,
-        }
-        definition["user_location"] = {"type": "approximate", **{k: v for k, v in where.items() if v is not None}}
+    if tool.user_location is not None:
+        definition["user_location"] = tool.user_location.approximate()
     return definition
 
 

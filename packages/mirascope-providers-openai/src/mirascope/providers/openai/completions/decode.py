@@ -52,19 +52,8 @@ def usage(data: dict[str, Any]) -> llm.Usage | None:
     )
 
 
-def decode(request: Request, body: dict[str, Any]) -> Decoded:
-    """The reply of a Chat Completions response."""
-    choices = objs(body.get("choices"))
-    if not choices:
-        raise llm.APIError(
-            f"answered with no choices: {str(body)[:300]}",
-            provider=request.model_id.partition(":")[0],
-            status_code=200,
-            body=body,
-            hint="The request may have been filtered; check the provider's message above.",
-        )
-    choice = choices[0]
-    message = obj(choice.get("message"))
+def parts_of(message: dict[str, Any]) -> list[llm.ContentPart]:
+    """The parts of an assistant message: reasoning, text (`<think>` tags split out), refusal, tool calls."""
     parts: list[llm.ContentPart] = []
     reasoning = message.get("reasoning_content") or message.get("reasoning")
     if isinstance(reasoning, str) and reasoning:  # DeepSeek, OpenRouter and vLLM send thinking beside the answer.
@@ -84,6 +73,24 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         function = obj(call.get("function"))
         arguments = parse_arguments(function.get("arguments") or "")
         parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=arguments))
+    return parts
+
+
+def decode(request: Request, body: dict[str, Any]) -> Decoded:
+    """The reply of a Chat Completions response."""
+    choices = objs(body.get("choices"))
+    if not choices:
+        raise llm.APIError(
+            f"answered with no choices: {str(body)[:300]}",
+            provider=request.model_id.partition(":")[0],
+            status_code=200,
+            body=body,
+            hint="The request may have been filtered; check the provider's message above.",
+        )
+    choice = choices[0]
+    message = obj(choice.get("message"))
+    parts = parts_of(message)
+    refusal = message.get("refusal")
     finish = "refusal" if refusal else FINISH.get(choice.get("finish_reason"), "other")
     return Decoded(
         message=llm.Message(role="assistant", content=tuple(parts), model=request.model_id, raw=message),

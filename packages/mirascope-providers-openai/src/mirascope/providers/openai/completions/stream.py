@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from mirascope import llm
 from mirascope.llm.providers import Decoded, Request, new_chunk
 
-from .._shared import obj, objs, parse_arguments
-from .decode import FINISH, THINK_CLOSE, THINK_OPEN, split_thinking, usage
+from .._shared import obj, objs
+from .decode import FINISH, THINK_CLOSE, THINK_OPEN, parts_of, usage
 
 if TYPE_CHECKING:
     from mirascope.llm.providers.http import ErrorSource
@@ -218,31 +218,22 @@ class CompletionsStream:
 
     def finish(self) -> Decoded:
         """The reply assembled so far, as the non-streaming decoder would give it."""
-        parts: list[llm.ContentPart] = []
         message: dict[str, Any] = {"role": "assistant"}
         if self._reasoning:
-            parts.append(llm.Thought(text="".join(self._reasoning)))
+            message["reasoning_content"] = "".join(self._reasoning)
         text = "".join(self._text)
         if text:
             message["content"] = text
-            if not parts:
-                thought, text = split_thinking(text)
-                if thought:
-                    parts.append(llm.Thought(text=thought))
-            if text:
-                parts.append(llm.Text(text))
         refusal = "".join(self._refusal)
         if refusal:
-            parts.append(llm.Text(refusal))
             message["refusal"] = refusal
-        calls: list[dict[str, Any]] = []
-        for index in sorted(self._calls):
-            call = self._calls[index]
-            arguments = "".join(call.args)
-            parts.append(llm.ToolCall(id=call.id, name=call.name, args=parse_arguments(arguments)))
-            calls.append({"id": call.id, "type": "function", "function": {"name": call.name, "arguments": arguments}})
+        calls = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": "".join(call.args)}}
+            for call in (self._calls[index] for index in sorted(self._calls))
+        ]
         if calls:
             message["tool_calls"] = calls
+        parts = parts_of(message)
         finish = "refusal" if refusal else FINISH.get(self._finish, "other")
         return Decoded(
             message=llm.Message(role="assistant", content=tuple(parts), model=self._request.model_id, raw=message),

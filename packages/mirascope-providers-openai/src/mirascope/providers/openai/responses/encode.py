@@ -179,15 +179,8 @@ def _web_search(tools: Sequence[llm.WebSearch], body: dict[str, Any]) -> None:
         definition: dict[str, Any] = {"type": "web_search"}
         if tool.allowed_domains is not None:
             definition["filters"] = {"allowed_domains": list(tool.allowed_domains)}
-        location = tool.user_location
-        if location is not None:
-            where = {
-                "city": location.city,
-                "region": location.region,
-                "country": location.country,
-                "timezone": location.timezone,
-            }
-            definition["user_location"] = {"type": "approximate", **{k: v for k, v in where.items() if v is not None}}
+        if tool.user_location is not None:
+            definition["user_location"] = tool.user_location.approximate()
         definitions.append(definition)
     limits = [tool.max_uses for tool in tools if tool.max_uses is not None]
     if limits:
