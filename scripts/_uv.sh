@@ -1,5 +1,7 @@
 # Sourced by the other scripts: find uv, installing it with pip when it is missing.
-if command -v uv >/dev/null 2>&1; then
+if [[ -n "${UV:-}" && -x "${UV}" ]]; then
+  UV=("$UV")  # set by `uv run` (a test running a script): the uv that runs us
+elif command -v uv >/dev/null 2>&1; then
   UV=(uv)
 elif python3 -m uv --version >/dev/null 2>&1; then
   UV=(python3 -m uv)

@@ -3,9 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_uv.sh
-"${UV[@]}" sync --all-packages --all-extras --locked --quiet
+sync=("${UV[@]}" sync --all-packages --all-extras --locked)
+plan="$("${sync[@]}" --dry-run 2>&1)" || true  # a real failure is reported by the sync below
+if grep -q "^Would install" <<<"$plan"; then
+  cat >&2 <<'MSG'
+test.sh: installing the workspace and the test tools into .venv (first run, or after uv.lock
+  changes): what the example needs (130 MB: llama.cpp and the SmolLM2 model) plus pyright with
+  its Node.js, ruff, pytest, hypothesis, pydantic and google-auth (90 MB): about 220 MB to
+  download, 500 MB on disk: about 10 s on a fast connection (a minute and a half at 20 Mbit/s).
+MSG
+fi
+"${sync[@]}" --quiet
 echo "== ruff check";        "${UV[@]}" run --no-sync ruff check .
 echo "== ruff format";       "${UV[@]}" run --no-sync ruff format --check .
 echo "== pyright";           "${UV[@]}" run --no-sync pyright
 echo "== generated";         "${UV[@]}" run --no-sync python scripts/generate_models.py --check
+echo "== fixtures";          "${UV[@]}" run --no-sync python scripts/sync_fixtures.py --check
 echo "== pytest";            "${UV[@]}" run --no-sync pytest "$@"

@@ -40,7 +40,9 @@ def test_a_known_provider_that_is_not_installed_names_the_extra(monkeypatch: pyt
 
     # As if mirascope-providers-local were not installed.
     monkeypatch.setattr(importlib.metadata, "entry_points", without_local)
-    with pytest.raises(llm.ProviderNotFoundError, match=r'pip install "mirascope\[local\]"'):
+    with pytest.raises(
+        llm.ProviderNotFoundError, match=r'pip install --find-links dist "mirascope\[local\]==2\.0\.0a1\+v2"'
+    ):
         llm.model("local:smollm2").call("Hi")
 
 

@@ -1,4 +1,8 @@
-"""Locate and load the recorded provider exchanges in `../shared/fixtures` (or `$MIRASCOPE_FIXTURES`)."""
+"""Locate and load the recorded provider exchanges in `tests/fixtures/` (or `$MIRASCOPE_FIXTURES`).
+
+`tests/fixtures/` is the repository's own copy, so a clone from anywhere runs the whole suite;
+`scripts/sync_fixtures.py --check` keeps it equal to the canonical `../shared/fixtures`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def fixtures_dir() -> Path:
     configured = os.environ.get("MIRASCOPE_FIXTURES")
-    path = Path(configured) if configured else REPO.parent / "shared" / "fixtures"
+    path = Path(configured) if configured else REPO / "tests" / "fixtures"
     if not (path / "recorded").is_dir():
         raise RuntimeError(f"Recorded fixtures not found at {path}; set MIRASCOPE_FIXTURES to the fixtures folder.")
     return path

@@ -79,13 +79,25 @@ def _load(name: str) -> Provider:
     return provider
 
 
+def install_hint(extra: str) -> str:
+    """The command that installs `mirascope[extra]` of this very release.
+
+    Pinned to the installed core's version, label included: unpinned, the public index's
+    unrelated `mirascope` distribution would be installed instead (see the README's Install).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pin = f"=={version('mirascope-core')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        pin = ""
+    return f'pip install --find-links dist "mirascope[{extra}]{pin}" (wheels built with scripts/build.sh)'
+
+
 def _not_found_message(name: str) -> str:
     extra = _EXTRAS.get(name)
     if extra is not None:
-        return (
-            f"The {name!r} provider is not installed: "
-            f'pip install "mirascope[{extra}]" (or uv add "mirascope[{extra}]").'
-        )
+        return f"The {name!r} provider is not installed: {install_hint(extra)}."
     from difflib import get_close_matches
     from importlib.metadata import entry_points
 

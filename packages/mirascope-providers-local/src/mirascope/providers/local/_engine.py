@@ -125,9 +125,11 @@ def _import_xllamacpp() -> Any:
         # By name: xllamacpp ships no type stubs, and the server's API is used loosely typed.
         xllamacpp = importlib.import_module("xllamacpp")
     except ImportError as exc:
+        from mirascope.llm.providers import install_hint
+
         raise llm.ProviderNotFoundError(
             f"The local provider runs models through xllamacpp, which is not installed ({exc}); install it "
-            f'with: pip install "mirascope[local]"',
+            f"with: {install_hint('local')}",
             provider="local",
         ) from exc
     return xllamacpp
