@@ -64,5 +64,8 @@ def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOOGLE_GEMINI_BASE_URL",
         "AZURE_OPENAI_API_KEY",
         "AZURE_OPENAI_ENDPOINT",
+        # Every provider honours its `{PREFIX}_BASE_URL` (tests/providers/test_environment.py).
+        *(f"{prefix}_BASE_URL" for prefix in ("GOOGLE", "GOOGLE_VERTEX", "AZURE", "OLLAMA", "VLLM", "GROQ")),
+        *(f"{prefix}_BASE_URL" for prefix in ("TOGETHER", "OPENROUTER", "XAI", "DEEPSEEK", "MISTRAL")),
     ):
         monkeypatch.delenv(var, raising=False)

@@ -21,7 +21,7 @@ def test_an_image_file_is_typed_by_its_bytes_not_its_name(tmp_path: Path) -> Non
 
 
 def test_unrecognised_bytes_ask_for_a_mime_type() -> None:
-    with pytest.raises(ValueError, match="pass mime_type="):
+    with pytest.raises(llm.UsageError, match=r"llm\.Image\.from_bytes\(data, mime_type='image/png'\)"):
         llm.Image.from_bytes(b"not an image")
     assert llm.Image.from_bytes(b"raw", mime_type="image/heic").mime_type == "image/heic"
 

@@ -73,7 +73,9 @@ def test_every_call_runs_in_order_and_answers_with_its_id() -> None:
 
 def test_a_result_that_is_not_text_goes_back_as_json() -> None:
     [output] = _response([llm.ToolCall(id="c", name="weather", args={"city": "Paris"})], [weather]).execute_tools()
-    assert output == llm.ToolOutput(id="c", name="weather", result='{"city": "Paris", "celsius": 21.5}')
+    assert output == llm.ToolOutput(
+        id="c", name="weather", result='{"city": "Paris", "celsius": 21.5}', value={"city": "Paris", "celsius": 21.5}
+    )
 
 
 def test_a_tool_that_raises_becomes_an_error_output_and_the_others_still_run() -> None:

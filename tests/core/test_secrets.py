@@ -2,9 +2,12 @@
 
 Each provider is called with a distinctive key, given to `llm.client` or read from the
 environment, against an `httpx.MockTransport` that fails in every way a call can fail (a
-rejected key echoed back in the error body and headers, as some providers and proxies do, a
-refused connection, a timeout) or succeeds. Everything a user might print or log is gathered,
-and the key is looked for in all of it.
+rejected key echoed back in the error body and headers, as some providers and proxies do, an
+error event inside a stream echoing it, a refused connection, a timeout) or succeeds, and
+against a real HTTP server on 127.0.0.1 (so that httpx and httpcore log as they do for real).
+Everything a user might print or log is gathered (the error, every exception chained to it and
+the request it may hold, its `partial_response` and that response's `to_dict()`, its
+traceback, every log record at DEBUG), and the key is looked for in all of it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import httpx
 import pytest
 from mirascope import llm
 
+from tests.support.faults import FaultServer, error_json, reset, stall, status
 from tests.support.fixtures import load
 from tests.support.replay import encode_response
 
@@ -91,9 +95,10 @@ def _auth_error(target: Target) -> dict[str, Any]:
 class Seen:
     """Everything a user could print or log, as text."""
 
-    def __init__(self) -> None:
+    def __init__(self, secrets: tuple[str, ...] = (KEY, KEY[8:])) -> None:
         self.texts: list[str] = []
         self.sent_keys = 0
+        self.secrets = secrets
 
     def error(self, error: BaseException) -> None:
         assert isinstance(error, llm.Error), error
@@ -101,6 +106,16 @@ class Seen:
         self.texts.append(repr(vars(error)))
         if isinstance(error, llm.APIError):
             self.texts += [json.dumps(error.body, default=repr), json.dumps(error.headers)]
+            if error.partial_response is not None:
+                self.response(error.partial_response)
+        for linked in _chain(error):
+            self.texts += [str(linked), repr(linked), repr(getattr(linked, "__dict__", {}))]
+            try:  # httpx's exceptions keep the request they failed on
+                request: httpx.Request | None = getattr(linked, "request", None)
+            except RuntimeError:
+                request = None
+            if request is not None:
+                self.texts += [repr(dict(request.headers)), str(request.url)]
 
     def response(self, response: llm.CallResponse[Any] | llm.AsyncCallResponse[Any]) -> None:
         self.texts += [repr(response), json.dumps(response.to_dict()), json.dumps(response.raw, default=repr)]
@@ -116,8 +131,21 @@ class Seen:
 
     def assert_no_key(self) -> None:
         assert self.sent_keys, "the key was never sent: the test proves nothing"
-        leaks = [text for text in self.texts if KEY in text or KEY[8:] in text]
+        leaks = [text for text in self.texts if any(secret in text for secret in self.secrets)]
         assert not leaks, leaks[0]
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """Every exception chained to `error`, as causes or contexts, however deep."""
+    found: list[BaseException] = []
+    pending = [error.__cause__, error.__context__]
+    while pending:
+        linked = pending.pop()
+        if linked is None or any(linked is seen for seen in found):
+            continue
+        found.append(linked)
+        pending += [linked.__cause__, linked.__context__]
+    return found
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -308,3 +336,141 @@ def test_a_vertex_ai_token_echoed_in_an_error_is_redacted(
         llm.model(target.model_id, client=client).call("hi")
     seen.error(raised.value)
     _call_and_stream(llm.model(target.model_id, client=client), seen)
+
+
+def _error_event(target: Target) -> dict[str, Any]:
+    """An error sent inside the stream, in the provider's own shape, echoing the key."""
+    message = f"Incorrect API key provided: {KEY}"
+    if target.recorded.endswith("_responses"):
+        return {"event": "error", "data": {"type": "error", "code": "invalid_api_key", "message": message}}
+    if target.recorded.startswith("anthropic"):
+        error = {"type": "authentication_error", "message": message}
+        return {"event": "error", "data": {"type": "error", "error": error}}
+    if target.recorded.startswith("google"):
+        return {"data": {"error": {"code": 401, "message": message, "status": "UNAUTHENTICATED"}}}
+    return {"data": {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}}}
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_a_key_echoed_in_an_error_event_inside_a_stream_is_redacted(
+    target: Target, key_from: str, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = _recorded(target, "test_call", "stream")
+    response["sse"] = [*response["sse"][:2], _error_event(target)]
+    client = _client(target, key_from, _answering(response), seen, monkeypatch)
+
+    stream = llm.model(target.model_id, client=client).stream("hi")
+    with pytest.raises(llm.APIError) as raised:
+        for _ in stream:
+            pass
+    seen.error(raised.value)
+
+    error = raised.value
+    assert "[redacted]" in str(error)
+    assert error.partial_response is not None  # what arrived before the error is kept, redacted
+    assert "[redacted]" in json.dumps(error.partial_response.to_dict())
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_an_undecodable_event_echoing_the_key_is_redacted(
+    target: Target, key_from: str, seen: Seen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = _recorded(target, "test_call", "stream")
+    response["sse"] = [*response["sse"][:2], {"raw": f"data: {{not json, key {KEY}"}]
+    client = _client(target, key_from, _answering(response), seen, monkeypatch)
+
+    with pytest.raises(llm.APIError) as raised:
+        _ = llm.model(target.model_id, client=client).stream("hi").response
+    seen.error(raised.value)
+
+
+# --- Against a real server: httpx and httpcore log as they do for real, and our own httpx client
+# carries the auth headers (not the request, as with a user's `http_client`).
+
+
+def _real_client(target: Target, server: FaultServer, **settings: Any) -> llm.Client:
+    return llm.client(
+        target.provider, api_key=KEY, base_url=server.url, max_retries=0, **dict(target.options), **settings
+    )
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+def test_reply_headers_echoing_the_key_stay_out_of_httpx_and_httpcore_debug_logs(
+    target: Target, seen: Seen, caplog: pytest.LogCaptureFixture
+) -> None:
+    echo = {"x-echo": f"you sent {KEY}", "x-api-key": KEY, "authorization": f"Bearer {KEY}"}
+    reply = _recorded(target, "test_call", "sync")
+    with FaultServer() as server:
+        server.script(
+            status(401, json.dumps(_auth_error(target)["json"]), headers=echo, content_type="application/json"),
+            status(200, json.dumps(reply["json"]), headers=echo, content_type="application/json"),
+        )
+        model = llm.model(target.model_id, client=_real_client(target, server))
+        with pytest.raises(llm.AuthenticationError) as raised:
+            model.call("hi")
+        seen.error(raised.value)
+        seen.response(model.call("hi"))
+        seen.sent_keys = server.count
+
+    logged = caplog.text
+    assert "receive_response_headers.complete" in logged  # httpcore did log the reply headers
+    assert "[redacted]" in logged
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=IDS)
+@pytest.mark.parametrize("failure", ["refused", "reset", "timeout"])
+def test_connection_failures_keep_no_request_with_the_key_in_the_cause_chain(
+    target: Target, failure: str, seen: Seen
+) -> None:
+    with FaultServer() as server:
+        server.script(*([reset()] if failure == "reset" else [stall()]) * 2)
+        client = _real_client(target, server, timeout=llm.Timeout(read=0.2))
+        if failure == "refused":
+            server.close()
+        model = llm.model(target.model_id, client=client)
+        for call in (lambda: model.call("hi"), lambda: model.stream("hi")):
+            with pytest.raises(llm.APIError) as raised:
+                call()
+            seen.error(raised.value)
+            causes = _chain(raised.value)
+            assert causes, "the network failure is chained"
+            for cause in causes:
+                if isinstance(cause, httpx.HTTPError):
+                    with pytest.raises(RuntimeError):
+                        _ = cause.request
+        seen.sent_keys = 1  # sent by our own httpx client; a refused connection never reaches a server
+
+
+PASSWORD = "pa55-SECRET-word-987654"
+
+
+def test_a_password_in_base_url_shows_in_no_repr_error_or_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    seen = Seen((PASSWORD,))
+    with FaultServer() as server:
+        url = server.url.replace("http://", f"http://user:{PASSWORD}@") + "/v1"
+        server.script(error_json(401, f"bad credentials for user:{PASSWORD}"), stall())
+        client = llm.client(
+            "openai-completions", base_url=url, api_key=KEY, max_retries=0, timeout=llm.Timeout(read=0.2)
+        )
+        model = llm.model("openai-completions:gpt-4o", client=client)
+        seen.objects(client, model)
+        assert "user:[redacted]@127.0.0.1" in repr(client)
+        with pytest.raises(llm.AuthenticationError) as echoed:
+            model.call("hi")
+        seen.error(echoed.value)
+        assert echoed.value.message.startswith("bad credentials for ")
+        assert echoed.value.message.endswith("[redacted]")
+        with pytest.raises(llm.TimeoutError) as timed_out:
+            model.call("hi")
+        seen.error(timed_out.value)
+        assert "user:[redacted]@" in timed_out.value.message
+        seen.sent_keys = server.count
+    server_gone = llm.client("openai-completions", base_url=url, api_key=KEY, max_retries=0)
+    with pytest.raises(llm.ConnectionError) as refused:
+        llm.model("openai-completions:gpt-4o", client=server_gone).call("hi")
+    seen.error(refused.value)
+    assert "user:[redacted]@" in str(refused.value)
+    seen.logs(caplog)
+    assert "HTTP Request: POST" in caplog.text  # httpx logged the URL, less its password
+    seen.assert_no_key()

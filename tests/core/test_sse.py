@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from mirascope.llm.providers.sse import ServerSentEvent, SSEDecoder
+from mirascope.llm.providers.sse import LimitExceeded, ServerSentEvent, SSEDecoder
 
 STREAM = (
     b": keep-alive comment\r\n"
@@ -122,3 +122,48 @@ def test_new_chunk_builds_the_chunk_the_constructor_builds_from_the_fields_in_or
     )
     assert type(built) is llm.Chunk
     assert llm.Chunk._fields == ("content", "thinking", "tool_call_delta", "usage", "finish_reason", "raw")
+
+
+# --- Size limits --------------------------------------------------------------------------------
+
+
+def test_an_event_up_to_the_limit_decodes_however_it_is_cut() -> None:
+    event = b"data: " + b"x" * 92 + b"\n\n"  # 100 bytes with its line ends
+    for cuts in ([], [50], list(range(1, len(event)))):
+        decoder = SSEDecoder(max_event_bytes=100)
+        events: list[ServerSentEvent] = []
+        start = 0
+        for cut in [*cuts, len(event)]:
+            events += decoder.feed(event[start:cut])
+            start = cut
+        assert _shape(events) == [("message", "x" * 92, None)]
+
+
+def test_many_events_past_the_limit_in_all_are_fine() -> None:
+    decoder = SSEDecoder(max_event_bytes=100)
+    events = [event for _ in range(1000) for event in decoder.feed(b"data: " + b"y" * 80 + b"\n\n")]
+    assert len(events) == 1000
+
+
+@pytest.mark.parametrize(
+    "piece",
+    [
+        b"x" * 30,  # a line that never ends
+        b"data: x\n" * 4,  # lines that never end an event
+        b": ping\n" * 4,  # comments with no blank line between them hold on too
+    ],
+)
+def test_an_event_or_line_growing_past_the_limit_stops_the_decoder(piece: bytes) -> None:
+    decoder = SSEDecoder(max_event_bytes=100)
+    fed = 0
+    with pytest.raises(LimitExceeded) as raised:  # noqa: PT012 (the read that passes the limit raises)
+        while fed < 1000:
+            decoder.feed(piece)
+            fed += len(piece)
+    assert raised.value.max_event_bytes == 100
+    assert fed <= 100
+
+
+def test_one_read_holding_a_too_long_unfinished_event_stops_the_decoder() -> None:
+    with pytest.raises(LimitExceeded):
+        SSEDecoder(max_event_bytes=100).feed(b"data: done\n\ndata: " + b"x" * 200 + b"\n")

@@ -287,3 +287,16 @@ def test_an_image_is_refused_before_anything_runs() -> None:
     with pytest.raises(llm.FeatureNotSupportedError, match="text only"):
         llm.model("local:smollm2").call([llm.messages.user(["What is this?", image])])
     assert time.perf_counter() - started < 1  # refused, not loaded
+
+
+def test_an_image_a_tool_returned_is_refused_before_anything_runs() -> None:
+    started = time.perf_counter()
+    image = llm.Image.from_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    messages = [
+        llm.messages.user("Take a picture."),
+        llm.messages.assistant([llm.ToolCall(id="call_1", name="snapshot")]),
+        llm.messages.user([llm.ToolOutput(id="call_1", name="snapshot", content=[image])]),
+    ]
+    with pytest.raises(llm.FeatureNotSupportedError, match="text only"):
+        llm.model("local:smollm2").call(messages)
+    assert time.perf_counter() - started < 1  # refused, not loaded

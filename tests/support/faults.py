@@ -46,6 +46,15 @@ class Request:
         return "streamGenerateContent" in self.path or b'"stream":true' in self.body.replace(b" ", b"")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-reply is what many faults test (limits, timeouts): not news.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # pyright: ignore[reportArgumentType]
+
+
 class FaultServer:
     """Serves the scripted behaviours in order, then `then` (by default a 599 saying nothing was scripted)."""
 
@@ -62,7 +71,7 @@ class FaultServer:
         class Handler(_Handler):
             owner = server
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.request_queue_size = 1024  # 500 concurrent connects must not be refused
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -292,6 +301,79 @@ def dripping_stream(every: float) -> Behaviour:
         while not handler.owner.released.wait(every):
             _chunk(handler, first)
         handler.close_connection = True
+
+    return behave
+
+
+def trickle(code: int = 200, every: float = 0.05, *, until: float = 30.0) -> Behaviour:
+    """A reply whose body does not complete: headers promising a large JSON body (`code` may be
+    an error's), then one byte every `every` seconds until the client hangs up, the server
+    closes, or `until` seconds have passed."""
+
+    def behave(handler: _Handler) -> None:
+        handler.head(code, {"content-type": "application/json", "content-length": str(10**9)})
+        handler.wfile.write(b'{"error": ')
+        handler.wfile.flush()
+        end = time.monotonic() + until
+        while not handler.owner.released.wait(every) and time.monotonic() < end:
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+        handler.hang_up()
+
+    return behave
+
+
+def endless_body(code: int = 200, *, stream: bool = False, until: int = 64 << 20) -> Behaviour:
+    """A body (chunked) that does not end, sent as fast as the client reads: JSON that never
+    closes, or with `stream`, an event stream whose one line never ends. After `until` bytes
+    (or when the server closes) the connection is dropped."""
+
+    def behave(handler: _Handler) -> None:
+        kind = "text/event-stream" if stream else "application/json"
+        handler.head(code, {"content-type": kind, "transfer-encoding": "chunked"})
+        _chunk(handler, b'data: {"text": "' if stream else b'{"text": "')
+        data = b"x" * (1 << 16)
+        for _ in range(until >> 16):
+            if handler.owner.released.is_set():
+                break
+            _chunk(handler, data)
+        handler.hang_up()
+
+    return behave
+
+
+def padded_stream(pad: int, *, blank_lines: bool = True) -> Behaviour:
+    """The provider's streamed "Hello", after a keep-alive comment `pad` bytes long.
+
+    Without `blank_lines`, the comment is `pad` one-byte comment lines with no blank line
+    between them, so they never end an event.
+    """
+
+    def behave(handler: _Handler) -> None:
+        handler.head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"})
+        padding = b": " + b"x" * pad + b"\n\n" if blank_lines else b":\n" * pad
+        for start in range(0, len(padding), 1 << 16):
+            _chunk(handler, padding[start : start + (1 << 16)])
+        for event in _events(handler.received.path):
+            _chunk(handler, event)
+        _chunk(handler, b"")
+
+    return behave
+
+
+def large_reply(size: int, code: int = 200) -> Behaviour:
+    """The provider's reply (or an OpenAI-shaped error, for a `code` of 400 or more), padded
+    with an unread field to about `size` bytes."""
+
+    def behave(handler: _Handler) -> None:
+        if code >= 400:
+            reply: dict[str, Any] = {"error": {"message": "boom", "type": "server_error"}}
+        else:
+            reply = _reply(handler.received)
+        reply["padding"] = "x" * size
+        data = json.dumps(reply).encode()
+        handler.head(code, {"content-type": "application/json", "content-length": str(len(data))})
+        handler.wfile.write(data)
 
     return behave
 

@@ -377,12 +377,21 @@ def test_thinking_on_a_model_without_thinking_is_refused_before_sending(claude: 
 def test_provider_params_are_merged_into_the_body_unchanged(claude: Claude) -> None:
     metadata = {"user_id": "user-7"}
 
-    claude.call("Hi", provider_params={"metadata": metadata, "service_tier": "auto", "max_tokens": 12})
+    claude.call("Hi", provider_params={"metadata": metadata, "service_tier": "auto"})
 
     sent = claude.sent
     assert sent["metadata"] == metadata
     assert sent["service_tier"] == "auto"
-    assert sent["max_tokens"] == 12
+
+
+def test_provider_params_cannot_replace_the_max_tokens_mirascope_sends(claude: Claude) -> None:
+    # Claude requires max_tokens, so Mirascope always sends one: max_tokens= on the call sets it.
+    with pytest.raises(llm.FeatureNotSupportedError, match=r"provider_params\['max_tokens'\]"):
+        claude.call("Hi", provider_params={"max_tokens": 12})
+
+    assert claude.requests == []
+    claude.call("Hi", max_tokens=12)
+    assert claude.sent["max_tokens"] == 12
 
 
 @llm.tool

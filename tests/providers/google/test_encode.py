@@ -104,14 +104,14 @@ def test_mp3_audio_is_sent_as_audio_mp3(replay_server: ReplayServer, client: llm
 @pytest.mark.parametrize(
     "part",
     [
-        llm.Image.from_url("https://example.com/cat.png"),
-        llm.Audio.from_url("https://example.com/a.mp3"),
-        llm.Video.from_url("https://example.com/v.mp4"),
-        llm.Document.from_url("https://example.com/doc.pdf"),
+        llm.Image.from_url("s3://bucket/cat.png"),
+        llm.Audio.from_url("s3://bucket/a.mp3"),
+        llm.Video.from_url("file:///tmp/v.mp4"),
+        llm.Document.from_url("ftp://example.com/doc.pdf"),
     ],
     ids=["image", "audio", "video", "document"],
 )
-def test_media_by_url_is_refused_before_any_request(
+def test_media_by_a_uri_gemini_does_not_read_is_refused_before_any_request(
     replay_server: ReplayServer, client: llm.Client, part: llm.ContentPart
 ) -> None:
     kind = type(part).__name__
@@ -124,13 +124,13 @@ def test_media_by_url_is_refused_before_any_request(
     assert session.requests == []
     message = str(caught.value)
     assert MODEL in message
-    assert f"{kind} by URL" in message
+    assert f"{kind} by " in message
     assert f"llm.{kind}.from_file" in message
     assert caught.value.model == MODEL
-    assert caught.value.feature == f"{kind} by URL"
+    assert caught.value.feature.startswith(f"{kind} by ")
 
 
-def test_files_api_cloud_storage_and_youtube_uris_are_sent_as_file_data(
+def test_web_files_api_cloud_storage_and_youtube_uris_are_sent_as_file_data_with_their_type(
     replay_server: ReplayServer, client: llm.Client
 ) -> None:
     uploaded = "https://generativelanguage.googleapis.com/v1beta/files/abc123"
@@ -138,13 +138,15 @@ def test_files_api_cloud_storage_and_youtube_uris_are_sent_as_file_data(
         llm.Document.from_url(uploaded, mime_type="application/pdf"),
         llm.Video.from_url("gs://bucket/clip.mp4"),
         llm.Video.from_url("https://www.youtube.com/watch?v=9hE5-98ZeCg"),
+        llm.Image.from_url("https://example.com/cat.png"),
     ]
     body = _sent(replay_server, client, [llm.messages.user(content)])
 
     assert body["contents"][0]["parts"] == [
         {"fileData": {"fileUri": uploaded, "mimeType": "application/pdf"}},
-        {"fileData": {"fileUri": "gs://bucket/clip.mp4"}},
-        {"fileData": {"fileUri": "https://www.youtube.com/watch?v=9hE5-98ZeCg"}},
+        {"fileData": {"fileUri": "gs://bucket/clip.mp4", "mimeType": "video/mp4"}},
+        {"fileData": {"fileUri": "https://www.youtube.com/watch?v=9hE5-98ZeCg", "mimeType": "video/mp4"}},
+        {"fileData": {"fileUri": "https://example.com/cat.png", "mimeType": "image/png"}},
     ]
 
 
@@ -218,7 +220,7 @@ def test_tool_calls_and_outputs_become_function_call_and_function_response(
     ]
 
 
-def test_thoughts_are_sent_as_thought_parts_with_their_signature(
+def test_own_thoughts_are_sent_as_thought_parts_with_their_signature_and_others_are_not(
     replay_server: ReplayServer, client: llm.Client
 ) -> None:
     written_here = llm.Message(
@@ -247,10 +249,8 @@ def test_thoughts_are_sent_as_thought_parts_with_their_signature(
         {"text": "Let me think.", "thought": True, "thoughtSignature": "c2ln"},
         {"text": "Yes."},
     ]
-    assert body["contents"][3] == {
-        "role": "model",
-        "parts": [{"text": "Claude thought.", "thought": True}, {"text": "No."}],
-    }
+    # Claude's thought is not Gemini's: it is not sent as a thought part (only as text, when asked).
+    assert body["contents"][3] == {"role": "model", "parts": [{"text": "No."}]}
 
 
 def test_resume_sends_geminis_own_turn_back_unchanged_with_thought_signatures(
@@ -428,7 +428,7 @@ def test_provider_params_merge_into_the_body_and_generation_config(
         "safetySettings": safety,
         "generationConfig": {
             "responseMimeType": "application/json",
-            "thinkingConfig": {"includeThoughts": False},
+            "thinkingConfig": {"includeThoughts": True},  # as thinking="low" sets it: no replacement
         },
     }
     with replay_server.replaying([text_reply()]) as session:
@@ -436,12 +436,24 @@ def test_provider_params_merge_into_the_body_and_generation_config(
 
     body = session.requests[0].json()
     assert body["safetySettings"] == safety
-    assert body["generationConfig"] == {
-        "temperature": 0.5,
-        "thinkingConfig": {"thinkingBudget": 1024, "includeThoughts": False},
-        "responseMimeType": "application/json",
-    }
+    config = body["generationConfig"]
+    assert config["temperature"] == 0.5
+    assert config["responseMimeType"] == "application/json"
+    assert config["thinkingConfig"] == {"thinkingBudget": 1024, "includeThoughts": True}
     assert provider_params["generationConfig"] == {
         "responseMimeType": "application/json",
-        "thinkingConfig": {"includeThoughts": False},
+        "thinkingConfig": {"includeThoughts": True},
     }
+
+
+def test_provider_params_cannot_replace_a_generation_config_field_set_from_the_call(
+    replay_server: ReplayServer, client: llm.Client
+) -> None:
+    provider_params = {"generationConfig": {"thinkingConfig": {"includeThoughts": False}}}
+    with replay_server.replaying([text_reply()]) as session:
+        with pytest.raises(llm.FeatureNotSupportedError, match=r"\['thinkingConfig'\]\['includeThoughts'\]"):
+            llm.model(MODEL, client=client, provider_params=provider_params, thinking="low").call("Hi")
+        assert session.requests == []
+        # `thinking=` says it: thoughts left out.
+        llm.model(MODEL, client=client, thinking=llm.Thinking(level="low", include=False)).call("Hi")
+    assert session.requests[0].json()["generationConfig"]["thinkingConfig"]["includeThoughts"] is False

@@ -402,12 +402,9 @@ def test_a_connection_dropped_mid_stream_keeps_what_arrived() -> None:
     assert partial.message.raw == {"role": "model", "parts": [{"text": "Hello, wor"}]}
 
 
-def test_finish_before_any_event_is_an_empty_reply_that_ended_for_another_reason() -> None:
-    finished = google.stream_decoder(_request()).finish()
-
-    assert finished.message.content == ()
-    assert finished.finish_reason == "other"
-    assert finished.usage is None
+def test_finish_before_any_event_is_an_api_error_not_an_empty_reply() -> None:
+    with pytest.raises(llm.APIError, match="without a reply"):
+        google.stream_decoder(_request()).finish()
 
 
 def test_a_prompt_blocked_in_a_stream_is_an_empty_content_filter_stop(

@@ -403,11 +403,10 @@ def _event(body: dict[str, Any]) -> Any:
     return ServerSentEvent(body["type"], json.dumps(body))
 
 
-def test_a_stream_with_no_events_finishes_empty_without_raising() -> None:
+def test_a_stream_with_no_events_is_an_api_error_not_an_empty_reply() -> None:
     request = Request(model_id="openai:gpt-4o", model="gpt-4o", messages=(), params={}, stream=True)
-    decoded = responses_provider.stream_decoder(request).finish()
-    assert decoded.message.content == ()
-    assert decoded.finish_reason == "other"
+    with pytest.raises(llm.APIError, match="without a reply"):
+        responses_provider.stream_decoder(request).finish()
 
 
 class _Breaking(httpx.SyncByteStream):

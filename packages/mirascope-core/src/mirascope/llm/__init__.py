@@ -43,10 +43,13 @@ from .exceptions import (
     PermissionError,
     ProviderNotFoundError,
     RateLimitError,
+    ResponseTooLargeError,
+    SerializationError,
     ServerError,
     TimeoutError,
     TimeoutPhase,
     ToolError,
+    UsageError,
 )
 from .formatting import Format, FormatMode, output_parser, response_model
 from .known_models import KnownModel, ModelInfo, model_info
@@ -102,6 +105,8 @@ __all__ = [
     "Prompt",
     "ProviderNotFoundError",
     "RateLimitError",
+    "ResponseTooLargeError",
+    "SerializationError",
     "ServerError",
     "Stream",
     "Text",
@@ -117,6 +122,7 @@ __all__ = [
     "ToolError",
     "ToolOutput",
     "Usage",
+    "UsageError",
     "UserLocation",
     "Video",
     "WebSearch",

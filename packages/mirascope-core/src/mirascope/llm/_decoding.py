@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._json import MAX_JSON_DEPTH, too_deep
 from .content import Citation, Text, Thought, ToolCall, ToolOutput
 from .exceptions import APIError, Error
 from .responses import FinishReason
@@ -25,7 +26,7 @@ from .responses import FinishReason
 if TYPE_CHECKING:
     from .providers import Decoded, Provider, Request
 
-__all__ = ["check", "decode_reply", "undecodable"]
+__all__ = ["check", "check_nesting", "decode_reply", "no_reply", "undecodable"]
 
 _FINISH_REASONS: frozenset[FinishReason] = frozenset(
     ("stop", "max_tokens", "tool_call", "refusal", "content_filter", "other")
@@ -104,6 +105,8 @@ def undecodable(provider: str, what: str, status: int | None, body: object, exc:
     if len(detail) > 200:
         detail = detail[:200] + "..."
     reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    if isinstance(exc, RecursionError):  # `json.loads` of an event, or a decoder walking one
+        reason = f"it nests deeper than the {MAX_JSON_DEPTH} levels of arrays and objects Mirascope reads"
     return APIError(
         f"sent a {what} that could not be decoded ({reason})",
         provider=provider,
@@ -113,11 +116,64 @@ def undecodable(provider: str, what: str, status: int | None, body: object, exc:
     )
 
 
+def no_reply(request: Request, body: object, what: str) -> APIError:
+    """The `llm.APIError` for a success that holds no reply at all, to raise from a decoder.
+
+    No choices, a null message, no candidate and no block reason, a stream that ended before any
+    sign of a reply: read as they are, they would be an empty answer that ended normally, which
+    the caller could not tell from one the model meant. An empty reply the provider does explain
+    (an empty text, a safety block, a cut at `max_tokens`) is a reply, and decodes as one.
+
+    Args:
+        request: The request the reply answers.
+        body: What arrived (the body, or a stream's events), kept on the error.
+        what: What was missing, e.g. `"the choice's message is null"`.
+    """
+    return APIError(
+        f"answered without a reply ({what})",
+        provider=request.model_id.partition(":")[0],
+        status_code=200,
+        body=body,
+        hint="The provider sent a success with nothing in it; retry, and if it persists, check the provider's status.",
+    )
+
+
+def check_nesting(decoded: Decoded) -> Decoded:
+    """`decoded`, once the provider data it keeps (`raw`, tool-call arguments) nests no deeper than `MAX_JSON_DEPTH`.
+
+    For a streamed reply, whose events are parsed with no depth check (it would be work on every
+    event): what the reply keeps of them is checked once, at its end. A reply body is checked as
+    it is parsed.
+
+    Raises:
+        TypeError: The data nests deeper (the guard makes it an `llm.APIError`).
+    """
+    message = decoded.message
+    if too_deep(message.raw) or any(isinstance(part, ToolCall) and too_deep(part.args) for part in message.content):
+        raise TypeError(f"the reply nests deeper than {MAX_JSON_DEPTH} levels of arrays and objects")
+    return decoded
+
+
 def decode_reply(provider: Provider, request: Request, body: Any) -> Decoded:
-    """`provider.decode(request, body)`, with anything but an `llm.Error` raised as `llm.APIError`."""
+    """`provider.decode(request, body)`, with anything but an `llm.Error` raised as `llm.APIError`.
+
+    An error's text is redacted of the credentials this process sends, should the body echo one.
+    """
     try:
         return check(provider.decode(request, body))
+    except APIError as error:
+        _redact(error)
+        raise
     except Error:
         raise
     except Exception as exc:
-        raise undecodable(provider.name, "reply", 200, body, exc) from exc
+        error = undecodable(provider.name, "reply", 200, body, exc)
+        error.__cause__ = exc
+        _redact(error)
+        raise error from exc
+
+
+def _redact(error: APIError) -> None:
+    from .providers._redact import known, scrub
+
+    scrub(error, known())

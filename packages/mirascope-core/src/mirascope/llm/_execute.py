@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, cast
 
 import attrs
 
-from .content import ToolCall, ToolOutput
+from .content import TOOL_OUTPUT_PARTS, Text, ToolCall, ToolOutput, ToolOutputPart, json_text
 from .context import Context
 from .exceptions import ToolError
 from .tools import Tool
@@ -97,26 +98,51 @@ def _native(hint: object) -> bool:
 
 
 def _plain(value: object) -> object:
-    """JSON-ready data for a dataclass or attrs instance; anything else as it is."""
+    """JSON data for a dataclass, attrs instance or Pydantic model met while writing JSON; else its `str()`."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if attrs.has(type(value)):
         return attrs.asdict(value)
-    return value
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return dump(mode="json")
+    return str(value)
+
+
+def _parts(value: object) -> tuple[ToolOutputPart, ...] | None:
+    """The content parts a tool returned (strings beside them become text parts), or `None`."""
+    if isinstance(value, TOOL_OUTPUT_PARTS):
+        return (value,)
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    items = cast("list[object] | tuple[object, ...]", value)
+    if not all(isinstance(item, (str, *TOOL_OUTPUT_PARTS)) for item in items):
+        return None
+    if not any(isinstance(item, TOOL_OUTPUT_PARTS) for item in items):
+        return None  # a list of strings is data
+    return tuple(Text(item) if isinstance(item, str) else cast(ToolOutputPart, item) for item in items)
 
 
 def _output(call: ToolCall, value: object) -> ToolOutput:
-    # Text goes back as it is; anything else as JSON, the form models read best.
+    # Text goes back as it is; parts as parts; anything else as JSON, the form models read best,
+    # with objects and arrays also kept as data for the providers that take it as such.
     if isinstance(value, str):
-        text = value
-    else:
-        import json
+        return ToolOutput(id=call.id, name=call.name, result=value)
+    parts = _parts(value)
+    if parts is not None:
+        if all(isinstance(part, Text) for part in parts):
+            return ToolOutput(id=call.id, name=call.name, result="\n".join(cast(Text, part).text for part in parts))
+        return ToolOutput(id=call.id, name=call.name, content=parts)
+    text = json_text(value, default=_plain)
+    import json
 
-        try:
-            text = json.dumps(_plain(value), ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = str(value)
-    return ToolOutput(id=call.id, name=call.name, result=text)
+    try:
+        data: object = json.loads(text)  # JSON-ready by construction: dates and the like are strings now
+    except ValueError:  # not JSON at all: written with str()
+        data = None
+    # A lone number or string reads the same as text; objects and arrays are kept as data.
+    structured = data if isinstance(data, (dict, list)) else None  # pyright: ignore[reportUnknownVariableType]
+    return ToolOutput(id=call.id, name=call.name, result=text, value=cast(object, structured))
 
 
 def _raised(call: ToolCall, error: BaseException) -> ToolOutput:
@@ -185,13 +211,18 @@ def _run_awaitable(value: Awaitable[object]) -> object:
 async def execute_async(
     tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
 ) -> list[ToolOutput]:
-    """Run every call; async tools are awaited concurrently, outputs keep the calls' order."""
+    """Run every call; async tools are awaited concurrently, outputs keep the calls' order.
 
-    async def run(call: ToolCall) -> ToolOutput:
-        ready = _ready(tools, call, context)
-        if isinstance(ready, ToolOutput):
-            return ready
-        tool, bound = ready
+    Every call is bound before any tool runs, so a `ToolError` leaves no tool half-run. An
+    exception a tool does not turn into an output (`KeyboardInterrupt`, `SystemExit`) cancels
+    the other tools and is raised here, to the code awaiting the outputs.
+    """
+    ready = [_ready(tools, call, context) for call in calls]
+
+    async def run(call: ToolCall, item: tuple[Tool[..., Any], inspect.BoundArguments] | ToolOutput) -> ToolOutput:
+        if isinstance(item, ToolOutput):
+            return item
+        tool, bound = item
         try:
             value = tool.fn(*bound.args, **bound.kwargs)
             if inspect.isawaitable(value):
@@ -200,7 +231,46 @@ async def execute_async(
             return _raised(call, error)
         return _output(call, value)
 
-    return list(await asyncio.gather(*(run(call) for call in calls)))
+    if len(calls) < 2:  # nothing to run beside it: awaited in the caller's own task
+        return [await run(call, item) for call, item in zip(calls, ready, strict=True)]
+    return await _concurrently([functools.partial(run, call, item) for call, item in zip(calls, ready, strict=True)])
+
+
+async def _concurrently(runs: list[Callable[[], Coroutine[Any, Any, ToolOutput]]]) -> list[ToolOutput]:
+    """Run `runs` as concurrent tasks; the first `BaseException` one raises cancels the rest and is raised here.
+
+    Not `asyncio.gather`: a task hands `KeyboardInterrupt` and `SystemExit` to the event loop
+    rather than to whoever awaits it, so they would skip the caller's `except` and end the loop
+    with the sibling tools still pending. Each task catches its own instead, and the caller
+    raises it once every task has stopped.
+    """
+    escaped: list[BaseException] = []
+    tasks: list[asyncio.Task[ToolOutput | None]] = []
+
+    async def guarded(run: Callable[[], Coroutine[Any, Any, ToolOutput]]) -> ToolOutput | None:
+        try:  # the coroutine is made here: a task cancelled before it starts leaves none unawaited
+            return await run()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # `run` turns every `Exception` into an output: this is the rest
+            escaped.append(error)
+            this = asyncio.current_task()
+            for task in tasks:
+                if task is not this:  # cancelling itself would turn its own ending into a cancellation
+                    task.cancel()
+            return None
+
+    tasks.extend(asyncio.ensure_future(guarded(run)) for run in runs)
+    try:
+        await asyncio.wait(tasks)
+    except BaseException:  # the caller was cancelled: its tools stop with it
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        raise
+    if escaped:
+        raise escaped[0]
+    return [cast(ToolOutput, task.result()) for task in tasks]  # a task cancelled from elsewhere raises here
 
 
 def structure_class(cls: type[Any], arguments: dict[str, Any]) -> Any:

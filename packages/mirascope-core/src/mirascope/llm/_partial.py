@@ -19,6 +19,8 @@ import typing
 from collections.abc import Mapping, MutableMapping, MutableSequence, MutableSet, Sequence, Set
 from typing import Annotated, Any, Final, Literal
 
+from ._json import MAX_JSON_DEPTH
+
 __all__ = ["NOTHING", "PartialJSON", "partial_object"]
 
 
@@ -100,8 +102,9 @@ class PartialJSON:
 
     Numbers without a fraction or an exponent are `int`, others `float`, and a repeated key keeps
     its last value, all as `json.loads` does. Unlike `json.loads`, it refuses `NaN` and
-    `Infinity`, which are not JSON. Invalid JSON raises `ValueError` with its offset in the text
-    fed so far, and every later call raises it again.
+    `Infinity`, which are not JSON, and JSON nested deeper than `MAX_JSON_DEPTH` levels. Invalid
+    JSON raises `ValueError` with its offset in the text fed so far, and every later call raises
+    it again.
 
     Example:
         ```python
@@ -168,6 +171,11 @@ class PartialJSON:
             self._snapshot = self._take_snapshot()
             self._snapshot_version = self._version
         return self._snapshot
+
+    @property
+    def failed(self) -> bool:
+        """Whether the text fed so far is not valid JSON (`feed` and `finish` then raise why)."""
+        return self._error is not None
 
     @property
     def done(self) -> bool:
@@ -309,6 +317,9 @@ class PartialJSON:
                     state = _STRING
                     changed = True  # an empty string shows at once
                 elif char == "{" or char == "[":
+                    if len(self._stack) >= MAX_JSON_DEPTH:
+                        # Built without recursion here, but whatever reads the value next recurses.
+                        raise self._invalid(i - 1, f"nested deeper than {MAX_JSON_DEPTH} levels of arrays and objects")
                     state = self._open({} if char == "{" else [])
                     changed = True
                 elif char in "-0123456789":

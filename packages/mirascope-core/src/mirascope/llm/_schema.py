@@ -29,7 +29,9 @@ from typing import Annotated, Any, Final, Literal
 
 import attrs
 
-__all__ = ["docstring_description", "function_schema", "strict_schema", "type_schema"]
+from ._json import too_deep
+
+__all__ = ["docstring_description", "function_schema", "inline_refs", "strict_schema", "type_schema"]
 
 # Enough for every tool and response model of a program; types made on the fly must not pile up.
 _CACHE_SIZE: Final = 1024
@@ -88,16 +90,25 @@ def type_schema(tp: object) -> dict[str, Any]:
             attrs class, a `TypedDict`, a `NamedTuple`, or any of them in `Annotated[T, "description"]`.
 
     Raises:
-        TypeError: The type is not one of the above, contains itself, or its annotations name
-            something that cannot be imported from its module.
+        TypeError: The type is not one of the above, contains itself, nests too deeply, or its
+            annotations name something that cannot be imported from its module.
     """
     try:
-        # Typing compares unions and literals as sets; the repr keeps their order apart.
-        key = (tp, repr(tp))
-        hash(key)
-    except TypeError:
-        return _schema(tp, ())
-    return _cached_type_schema(key)
+        try:
+            # Typing compares unions and literals as sets; the repr keeps their order apart.
+            key = (tp, repr(tp))
+            hash(key)
+        except TypeError:
+            return _schema(tp, ())
+        return _cached_type_schema(key)
+    except RecursionError:  # from `repr`, `hash` or the schema: each goes as deep as the type
+        raise TypeError(_TOO_DEEP) from None
+
+
+_TOO_DEEP = (
+    "The type nests too deeply to describe as a JSON schema (hundreds of levels); "
+    "response models and tool parameters take types a model could fill in."
+)
 
 
 def function_schema(fn: Callable[..., object], *, skip_first: bool = False) -> tuple[str | None, dict[str, Any]]:
@@ -119,14 +130,17 @@ def function_schema(fn: Callable[..., object], *, skip_first: bool = False) -> t
         none), and a JSON schema of an object with one property per parameter.
 
     Raises:
-        TypeError: The function takes `*args` or `**kwargs`, a parameter's type has no schema,
-            or its annotations cannot be resolved.
+        TypeError: The function takes `*args` or `**kwargs`, a parameter's type has no schema
+            or nests too deeply, or its annotations cannot be resolved.
     """
     try:
-        hash(fn)
-    except TypeError:
-        return _function_schema(fn, skip_first)
-    return _cached_function_schema(fn, skip_first)
+        try:
+            hash(fn)
+        except TypeError:
+            return _function_schema(fn, skip_first)
+        return _cached_function_schema(fn, skip_first)
+    except RecursionError:
+        raise TypeError(_TOO_DEEP) from None
 
 
 def strict_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,7 +351,8 @@ def _property_schema(
     if doc_description and _annotated_description(hint) is None:
         schema["description"] = doc_description
     if default is not _NO_DEFAULT:
-        value = _json_value(default)
+        # A default nested deeper than any JSON read from outside may be is left out, as one that is not JSON.
+        value = _NOT_JSON if too_deep(default) else _json_value(default)
         if value is not _NOT_JSON:
             schema["default"] = value
     return schema
@@ -570,6 +585,69 @@ def _strict(schema: Mapping[str, Any]) -> dict[str, Any]:
 
 def _strict_or_copy(value: object) -> object:
     return _strict(typing.cast("Mapping[str, Any]", value)) if isinstance(value, Mapping) else _copy_json(value)
+
+
+# Local references, as Pydantic writes them (`#/$defs/Name`) and as older generators did.
+_REF_PREFIXES: Final = ("#/$defs/", "#/definitions/")
+# Keywords `inline_refs` leaves out: the definitions it inlines, and titles, which no provider needs.
+_DROPPED_BY_INLINING: Final = frozenset({"$defs", "definitions", "title"})
+
+
+def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a schema (Pydantic's, say) in the form `type_schema` writes.
+
+    Each local `$ref` is replaced by the definition it names (every provider takes inline
+    schemas; not all take `$ref`), and the `$defs` and `title` keywords are left out. Only
+    keywords are touched: a property, definition or pattern that happens to be called `title`,
+    `$defs` or `default` keeps its name, and values (`default`, `examples`, `const`, `enum`)
+    are copied as they are.
+
+    Raises:
+        TypeError: A definition refers to itself (recursive models have no inline form), or a
+            `$ref` names a definition the schema does not have.
+    """
+    defs: dict[str, Any] = {}
+    for key in ("definitions", "$defs"):
+        found: object = schema.get(key)
+        if isinstance(found, Mapping):
+            defs.update(typing.cast("Mapping[str, Any]", found))
+    return _inlined(schema, defs, ())
+
+
+def _inlined(schema: Mapping[str, Any], defs: Mapping[str, Any], seen: tuple[str, ...]) -> dict[str, Any]:
+    ref: object = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_REF_PREFIXES):
+        # JSON Pointer escapes `/` as `~1` and `~` as `~0`.
+        name = ref.split("/", 2)[2].replace("~1", "/").replace("~0", "~")
+        if name in seen:
+            raise TypeError(f"{name} contains itself; response models must not be recursive.")
+        target: object = defs.get(name)
+        if not isinstance(target, Mapping):
+            raise TypeError(f"The schema refers to {ref}, which it does not define.")
+        # Keywords beside the `$ref` (a field's description, its default) win over the definition's.
+        beside = {key: value for key, value in schema.items() if key != "$ref"}
+        definition = _inlined(typing.cast("Mapping[str, Any]", target), defs, (*seen, name))
+        return {**definition, **_inlined(beside, defs, seen)}
+    result: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _DROPPED_BY_INLINING:
+            continue
+        if key in _SUBSCHEMA_KEYS and isinstance(value, Mapping):
+            result[key] = _inlined(typing.cast("Mapping[str, Any]", value), defs, seen)
+        elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list | tuple):
+            result[key] = [_inlined_or_copy(item, defs, seen) for item in typing.cast("Sequence[object]", value)]
+        elif key in _SUBSCHEMA_MAP_KEYS and isinstance(value, Mapping):
+            entries = typing.cast("Mapping[str, object]", value)
+            result[key] = {name: _inlined_or_copy(item, defs, seen) for name, item in entries.items()}
+        else:
+            result[key] = _copy_json(value)
+    return result
+
+
+def _inlined_or_copy(value: object, defs: Mapping[str, Any], seen: tuple[str, ...]) -> object:
+    if isinstance(value, Mapping):
+        return _inlined(typing.cast("Mapping[str, Any]", value), defs, seen)
+    return _copy_json(value)
 
 
 def _copy_json(value: object) -> object:

@@ -70,13 +70,20 @@ def _got(value: object) -> str:
 
 
 def structurer(tp: object) -> Hook:
-    """The function that turns JSON data into `tp`, raising `Invalid`; compiled once per type."""
+    """The function that turns JSON data into `tp`, raising `Invalid`; compiled once per type.
+
+    Raises:
+        TypeError: `tp` is no type JSON can be read into, or nests too deeply to compile.
+    """
     try:
-        key = (tp, repr(tp))
-        hash(key)
-    except TypeError:
-        return _compile(tp, {})
-    return _cached(key)
+        try:
+            key = (tp, repr(tp))
+            hash(key)
+        except TypeError:
+            return _compile(tp, {})
+        return _cached(key)
+    except RecursionError:  # from `repr`, `hash` or compiling: each goes as deep as the type
+        raise TypeError("The type nests too deeply to read JSON into (hundreds of levels).") from None
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

@@ -17,15 +17,16 @@ The final response is returned and the conversation kept for the next call.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast, overload
 
 from ._typevars import T
 from .clients import Client
 from .context import AgentContext, takes_context
-from .exceptions import MaxStepsError
+from .exceptions import Error, MaxStepsError, UsageError
 from .formatting import Format
-from .messages import Message, system, user
+from .messages import Message, as_messages, system
 from .models import Model
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
@@ -45,7 +46,7 @@ class _AgentState(Generic[DepsT, T]):
 
     def __init__(self, fn: Callable[..., object], model: Model[T], max_steps: int) -> None:
         if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}.")
+            raise UsageError(f"max_steps must be at least 1, got {max_steps}.")
         self.fn = fn
         """The function that returns the system prompt."""
         self.model = model
@@ -64,8 +65,7 @@ class _AgentState(Generic[DepsT, T]):
         return AgentContext(deps=deps)
 
     def _messages(self, prompt: str, content: str | Sequence[Message]) -> list[Message]:
-        new = [user(content)] if isinstance(content, str) else list(content)
-        return [system(prompt), *self.history, *new]
+        return [system(prompt), *self.history, *as_messages(content)]
 
     def _too_many(self, messages: tuple[Message, ...]) -> MaxStepsError:
         return MaxStepsError(
@@ -114,8 +114,25 @@ class AgentStream(Generic[T]):
         self._content = content
         self._deps = deps
         self._response: CallResponse[T] | None = None
+        # The iterator running the steps, once one was made; weakly held, as `llm.Stream` holds its own.
+        self._reader: weakref.ref[Iterator[Chunk]] | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
+        """The chunks of every step; the run happens once.
+
+        Raises:
+            UsageError: The run was already read (or `response` already ran it).
+        """
+        if self._reader is not None:
+            raise UsageError(
+                "This agent stream has already been read (its chunks are not kept): use .response for "
+                "the final response, or keep the chunks as you read them, e.g. chunks = list(stream)."
+            )
+        reader = self._steps()
+        self._reader = weakref.ref(reader)
+        return reader
+
+    def _steps(self) -> Iterator[Chunk]:
         agent = self._agent
         ctx = agent._context(self._deps)  # pyright: ignore[reportPrivateUsage]
         messages = agent._messages(agent._prompt(ctx), self._content)  # pyright: ignore[reportPrivateUsage]
@@ -137,9 +154,12 @@ class AgentStream(Generic[T]):
     def response(self) -> CallResponse[T]:
         """The final response, running whatever of the steps is left first."""
         if self._response is None:
-            for _ in self:
+            reader = self._steps() if self._reader is None else self._reader()
+            self._reader = None if reader is None else weakref.ref(reader)
+            for _ in reader or ():
                 pass
-        assert self._response is not None
+        if self._response is None:
+            raise Error("The agent stream was closed before its last step finished, so it has no final response.")
         return self._response
 
 
@@ -241,8 +261,10 @@ def agent(
     **params: Any,
 ) -> AgentDecorator[None, U]: ...
 def agent(
+    misused: object = None,
+    /,
     *,
-    model: str,
+    model: str | None = None,
     tools: Sequence[AnyTool] | None = None,
     deps_type: type[Any] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
@@ -255,6 +277,8 @@ def agent(
     """Make a system-prompt function an agent that runs its tool loop and keeps its history.
 
     Args:
+        misused: Nothing: it catches `@llm.agent` written without `(model=...)`, or the model
+            passed by position, to say how to write it.
         model: The model id, `provider:model`.
         tools: Tools the agent may call; those whose first parameter is an `llm.Context` (or
             `llm.AgentContext`) get the agent's context, with the `deps` of the call.
@@ -266,7 +290,21 @@ def agent(
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
+
+    Raises:
+        UsageError: No `model=` (`@llm.agent` for `@llm.agent(model="provider:model")`), or a
+            setting it cannot take.
     """
+    if model is None or misused is not None:
+        given = (
+            f"llm.agent(model={misused!r}, ...)"
+            if isinstance(misused, str)
+            else '@llm.agent(model="openai:gpt-4o-mini")'
+        )
+        raise UsageError(
+            f"llm.agent takes the model by name: write {given} above the function giving the system prompt "
+            "(any 'provider:model' id works)."
+        )
     call_params = cast(CallParams, params)  # checked by Model, which refuses unknown ones
     bound: Model[Any] = Model(
         model,

@@ -10,8 +10,9 @@ from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedD
 from ._typevars import TypeVar
 from .clients import Client
 from .context import Context, takes_context
+from .exceptions import UsageError
 from .formatting import Format
-from .messages import Message
+from .messages import Message, as_messages
 from .models import Model
 from .params import CallParams
 from .responses import AsyncCallResponse, CallResponse
@@ -71,13 +72,17 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
         model = base._replaced(changes) if changes else base  # pyright: ignore[reportPrivateUsage]
         messages = config.get("messages")
         if messages is None:
-            raise TypeError(f"{fn.__qualname__} returned a DynamicConfig without 'messages'.")
+            if "role" in config:  # an OpenAI-style message: the list check says how to write it
+                as_messages(cast(Sequence[Message], [config]))
+            raise UsageError(
+                f"{fn.__qualname__} returned a DynamicConfig without 'messages'; add the prompt, e.g. "
+                "{'messages': 'Recommend a book', ...}."
+            )
         return _Prepared(model, messages, config.get("metadata") or {})
-    if isinstance(prompt, Sequence):
-        items = cast(Sequence[object], prompt)
-        if all(isinstance(item, Message) for item in items):
-            return _Prepared(base, cast(Sequence[Message], items), {})
-    raise TypeError(
+    if isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
+        # Each item is checked when the call is made (`as_messages`), with the fix for a dict.
+        return _Prepared(base, cast(Sequence[Message], prompt), {})
+    raise UsageError(
         f"{fn.__qualname__} returned {type(cast(object, prompt)).__name__}; a prompt function returns a str, "
         "a list of llm.Message, or an llm.DynamicConfig."
     )
@@ -263,7 +268,17 @@ def call(
             says which answered.
         **params: Common call parameters (`temperature`, `max_tokens`, `top_p`, `top_k`,
             `seed`, `stop`, `thinking`).
+
+    Raises:
+        UsageError: `llm.call` applied to the function itself, with no model (`@llm.call`
+            for `@llm.call("provider:model")`), or a setting it cannot take.
     """
+    if callable(model):
+        name = getattr(model, "__name__", "fn")
+        raise UsageError(
+            f'llm.call takes the model first: write @llm.call("openai:gpt-4o-mini") above def {name}(...), '
+            "not a bare @llm.call (any 'provider:model' id works)."
+        )
     bound: Model[Any] = Model(
         model,
         client=client,
@@ -278,6 +293,11 @@ def call(
     )
 
     def decorate(fn: Callable[P, Any]) -> Call[P, Any] | AsyncCall[P, Any]:
+        if not callable(fn):
+            raise UsageError(
+                f"llm.call({model!r}) decorates a prompt function, written above its def; got {type(fn).__name__}. "
+                f"To call the model with text directly, write llm.model({model!r}).call(...)."
+            )
         if inspect.iscoroutinefunction(fn):
             return AsyncCall(fn, bound, stream=stream)
         return Call(fn, bound, stream=stream)

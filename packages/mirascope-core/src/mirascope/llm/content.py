@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, Literal, Self, TypeAlias
+from typing import ClassVar, Literal, Self, TypeAlias, cast
 
 from attrs import field, frozen
 
@@ -19,6 +20,7 @@ __all__ = [
     "Thought",
     "ToolCall",
     "ToolOutput",
+    "ToolOutputPart",
     "Video",
 ]
 
@@ -122,14 +124,71 @@ def _encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _media_type(data: bytes, path: str | None, given: str | None, kind: str, allowed: tuple[str, ...]) -> str:
+def _data_url(url: str) -> tuple[bytes, str | None]:
+    """The bytes and the media type (if it names one) of a `data:[<type>][;base64],<data>` URL."""
+    from urllib.parse import unquote_to_bytes
+
+    from .exceptions import UsageError
+
+    header, comma, payload = url[5:].partition(",")
+    if not comma:
+        raise UsageError("A data: URL needs a ',' before its data, e.g. 'data:image/png;base64,iVBOR...'.")
+    params = header.split(";")
+    mime = params[0].strip().lower() or None
+    if "base64" in (param.strip().lower() for param in params[1:]):
+        try:
+            return base64.b64decode(unquote_to_bytes(payload), validate=True), mime
+        except ValueError:
+            raise UsageError("The data: URL says base64, but its data is not valid base64.") from None
+    return unquote_to_bytes(payload), mime
+
+
+def media_type_of(part: _Media) -> str | None:
+    """The part's media type: as given, else the one its URL's file extension names for its kind."""
+    if part.mime_type is not None or part.url is None:
+        return part.mime_type
+    from pathlib import PurePosixPath
+    from urllib.parse import urlsplit
+
+    guessed = _EXTENSIONS.get(PurePosixPath(urlsplit(part.url).path).suffix.lower())
+    return guessed if guessed is not None and guessed.startswith(part._media_types) else None  # pyright: ignore[reportPrivateUsage]
+
+
+# For each kind of media part: a media type to show in examples, and the formats told from the bytes.
+_KINDS: dict[str, tuple[str, str]] = {
+    "image": ("image/png", "PNG, JPEG, GIF, WebP or HEIC"),
+    "audio": ("audio/mpeg", "MP3, WAV, FLAC, OGG or M4A"),
+    "video": ("video/mp4", "MP4, WebM or AVI"),
+    "document": ("application/pdf", "PDF"),
+}
+_TEXT_TOO = {"document": " (or mime_type='text/plain' for text)"} | dict.fromkeys(("image", "audio", "video"), "")
+
+
+def _media_type(data: bytes, path: str | None, given: str | None, part: type[_Media]) -> str:
+    """The media type of `part`'s bytes: `given`, else read from them (or from `path`'s extension)."""
+    from .exceptions import UsageError
+
     mime = given or _sniff(data, path)
+    kind = part._kind  # pyright: ignore[reportPrivateUsage]
+    example, told = _KINDS[kind]
     if mime is None:
-        where = f" {path!r}" if path else ""
-        raise ValueError(f"Cannot tell the media type of{where}; pass mime_type=, e.g. mime_type={allowed[0]!r}.")
-    if not mime.startswith(allowed):
-        raise ValueError(f"{mime!r} is not {kind} media; use the matching content part instead.")
-    return mime
+        if path is None:
+            raise UsageError(
+                f"Cannot tell the media type of these bytes: they are not {told} data. "
+                f"Say what they are: llm.{part.__name__}.from_bytes(data, mime_type={example!r}){_TEXT_TOO[kind]}."
+            )
+        raise UsageError(
+            f"Cannot tell the media type of {path!r}: its bytes are not {told} data, and its file extension "
+            f"names none. Say what it is: llm.{part.__name__}.from_file({path!r}, mime_type={example!r})"
+            f"{_TEXT_TOO[kind]}."
+        )
+    if mime.startswith(part._media_types):  # pyright: ignore[reportPrivateUsage]
+        return mime
+    if given is not None and "/" not in given:
+        raise UsageError(f"mime_type={given!r} is not a media type; write the whole type, e.g. mime_type={example!r}.")
+    holder = next((cls for cls in (Image, Audio, Video, Document) if mime.startswith(cls._media_types)), None)  # pyright: ignore[reportPrivateUsage]
+    fix = f"use llm.{holder.__name__} for it" if holder is not None else f"llm.{part.__name__} takes e.g. {example!r}"
+    raise UsageError(f"{mime!r} is not {kind} media; {fix}.")
 
 
 @frozen(kw_only=True)
@@ -149,24 +208,35 @@ class _Media:
     @classmethod
     def from_bytes(cls, data: bytes, *, mime_type: str | None = None) -> Self:
         """Inline bytes; the media type is read from them unless given."""
-        return cls(mime_type=_media_type(data, None, mime_type, cls._kind, cls._media_types), data=_encode(data))
+        return cls(mime_type=_media_type(data, None, mime_type, cls), data=_encode(data))
 
     @classmethod
     def from_file(cls, path: str | Path, *, mime_type: str | None = None) -> Self:
         """Inline bytes read from a file; the media type is read from them, else from the name."""
         data = Path(path).read_bytes()
-        mime = _media_type(data, str(path), mime_type, cls._kind, cls._media_types)
+        mime = _media_type(data, str(path), mime_type, cls)
         return cls(mime_type=mime, data=_encode(data))
 
     @classmethod
     def from_url(cls, url: str, *, mime_type: str | None = None) -> Self:
-        """A URL the provider fetches itself; nothing is fetched here."""
-        return cls(mime_type=mime_type, url=url)
+        """A URL the provider fetches itself; nothing is fetched here.
+
+        The media type is `mime_type`, else the one the URL's file extension names (`None` when
+        it names none of this kind). A `data:` URL holds its bytes, so it becomes inline bytes,
+        sent as `from_bytes` would send them.
+        """
+        if url[:5].lower() == "data:":
+            data, given = _data_url(url)
+            return cls.from_bytes(data, mime_type=mime_type or given)
+        part = cls(mime_type=mime_type, url=url)
+        return part if mime_type is not None else cls(mime_type=media_type_of(part), url=url)
 
     def to_bytes(self) -> bytes:
         """The raw bytes of an inline part."""
         if self.data is None:
-            raise ValueError(f"This part is a URL ({self.url}), not inline bytes; fetch it yourself.")
+            from .exceptions import UsageError
+
+            raise UsageError(f"This part is a URL ({self.url}), not inline bytes; fetch it yourself.")
         return base64.b64decode(self.data)
 
 
@@ -233,9 +303,45 @@ class ToolCall:
     """The arguments, decoded from the model's JSON."""
 
 
+ToolOutputPart: TypeAlias = Text | Image | Audio | Video | Document
+"""What a tool's output may hold besides text: text and media parts."""
+
+TOOL_OUTPUT_PARTS = (Text, Image, Audio, Video, Document)
+"""The part types a tool output's `content` holds, for `isinstance`."""
+
+
+def _tool_output_parts(parts: object) -> tuple[ToolOutputPart, ...]:
+    items = cast("tuple[object, ...]", tuple(parts)) if isinstance(parts, (list, tuple)) else (parts,)  # pyright: ignore[reportUnknownArgumentType]
+    for item in items:
+        if not isinstance(item, TOOL_OUTPUT_PARTS):
+            from .exceptions import UsageError
+
+            raise UsageError(
+                f"A tool output's content holds llm.Text, llm.Image, llm.Audio, llm.Video and llm.Document "
+                f"parts, not {type(item).__name__}; put data in value= (it is sent as JSON)."
+            )
+    return cast("tuple[ToolOutputPart, ...]", items)
+
+
+def json_text(value: object, default: Callable[[object], object] = str) -> str:
+    """`value` as the JSON text a model reads; `default` turns what JSON cannot hold into what it can."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=default)
+    except (TypeError, ValueError):  # a circular structure
+        return str(value)
+
+
 @frozen(kw_only=True)
 class ToolOutput:
-    """The result of running a tool, sent back to the model."""
+    """The result of running a tool, sent back to the model.
+
+    A tool may return text, data (dicts, lists, numbers, dataclasses: anything JSON holds) or
+    content parts (`llm.Image`, `llm.Document`, `llm.Text`, a list of them). `result` is always
+    its text; `value` keeps data and `content` keeps parts, for the providers that take them
+    inside a tool result (see the Tools page of the docs for what each one is sent).
+    """
 
     type: ClassVar[str] = "tool_output"
 
@@ -243,10 +349,28 @@ class ToolOutput:
     """The id of the `ToolCall` this answers."""
     name: str
     """The tool's name."""
-    result: str
-    """What the tool returned, as the text the model reads."""
+    result: str = ""
+    """What the tool returned, as text: the text itself, the JSON of `value`, or the text parts
+    of `content`. Left empty, it is made from `value` or `content`."""
+    content: tuple[ToolOutputPart, ...] = field(default=(), converter=_tool_output_parts)
+    """The parts the tool returned, when it returned an image, a document or other media (text
+    parts included, in order); empty for a tool that returned text or data."""
+    value: object = None
+    """The data the tool returned (JSON-ready: dataclasses and models become dicts), when it
+    returned data rather than text or parts; `None` otherwise."""
     is_error: bool = False
     """Whether `result` describes an error raised by the tool."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.result:
+            return
+        if self.content:
+            text = "\n".join(part.text for part in self.content if isinstance(part, Text))
+        elif self.value is not None:
+            text = json_text(self.value)
+        else:
+            return
+        object.__setattr__(self, "result", text)  # frozen: set once, while being made
 
 
 @frozen(kw_only=True)

@@ -10,13 +10,16 @@ Error
 │   ├── RateLimitError            429
 │   ├── ServerError               5xx
 │   ├── TimeoutError              no answer in time        (also a builtins.TimeoutError)
-│   └── ConnectionError           no connection            (also a builtins.ConnectionError)
+│   ├── ConnectionError           no connection            (also a builtins.ConnectionError)
+│   └── ResponseTooLargeError     a reply, or a stream event, past the client's size limit
 ├── ProviderNotFoundError         unknown `provider:` prefix, or its package is not installed
 ├── MissingAPIKeyError            no key given and none in the environment
 ├── FeatureNotSupportedError      a parameter or content part the model cannot take
 ├── ParseError                    the model's output does not fit the response model
 ├── ToolError                     a tool could not be called as the model asked
-└── MaxStepsError                 an agent found no final answer within `max_steps` replies
+├── SerializationError            `from_dict` data that fits no response (also a builtins.ValueError)
+├── MaxStepsError                 an agent found no final answer within `max_steps` replies
+└── UsageError                    Mirascope used wrongly   (also a builtins.TypeError and ValueError)
 ```
 
 Every message says what to do next.
@@ -45,10 +48,13 @@ __all__ = [
     "PermissionError",
     "ProviderNotFoundError",
     "RateLimitError",
+    "ResponseTooLargeError",
+    "SerializationError",
     "ServerError",
     "TimeoutError",
     "TimeoutPhase",
     "ToolError",
+    "UsageError",
 ]
 
 TimeoutPhase: TypeAlias = Literal["connect", "read", "write", "pool", "total"]
@@ -168,6 +174,33 @@ class ConnectionError(APIError, builtins.ConnectionError):
     """The provider could not be reached (DNS, refused connection, TLS)."""
 
 
+class ResponseTooLargeError(APIError):
+    """A reply's body, or one event of a stream, was larger than the client takes.
+
+    Reading stopped there, so memory stays bounded whatever a server sends. Not retried.
+
+    Attributes:
+        limit: The client setting that was reached: `"max_body_bytes"` or `"max_event_bytes"`;
+            raise it with `llm.client(provider, max_body_bytes=...)`.
+        max_bytes: That setting's value.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        limit: Literal["max_body_bytes", "max_event_bytes"],
+        max_bytes: int,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.limit: Literal["max_body_bytes", "max_event_bytes"] = limit
+        self.max_bytes = max_bytes
+        super().__init__(message, provider=provider, status_code=status_code, headers=headers, hint=hint)
+
+
 class ProviderNotFoundError(Error, LookupError):
     """No provider answers to this `provider:` prefix.
 
@@ -242,6 +275,15 @@ class ToolError(Error):
     """A tool could not be called as the model asked (unknown name, bad arguments)."""
 
 
+class SerializationError(Error, builtins.ValueError):
+    """Data given to `from_dict` does not describe a response, message or part, or `to_dict` could not write one.
+
+    `from_dict` is made to take data from outside (a database, a queue, a request), so whatever
+    it is given is either restored or refused with this error, whose message names each field
+    that is wrong (`$.messages[0].role`) and what was expected there.
+    """
+
+
 class MaxStepsError(Error):
     """An agent's tool loop did not reach a final answer within `max_steps` replies.
 
@@ -252,3 +294,14 @@ class MaxStepsError(Error):
     def __init__(self, message: str, *, messages: tuple[Message, ...]) -> None:
         self.messages = messages
         super().__init__(message)
+
+
+class UsageError(Error, builtins.TypeError, builtins.ValueError):
+    """Mirascope was called in a way it cannot take; raised before any request is sent.
+
+    A prompt function decorated without a model (`@llm.call` for `@llm.call("provider:model")`),
+    an OpenAI-style dict where an `llm.Message` goes, a client of another provider, a tool that
+    is not a function, a response model that is an instance rather than a type, a setting out of
+    range, a stream read twice. The message says what to write instead. It is also a `TypeError`
+    and a `ValueError`, which is what such mistakes raise in plain Python.
+    """

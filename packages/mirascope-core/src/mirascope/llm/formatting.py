@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .messages import Message
     from .responses import FinishReason
 
-__all__ = ["FORMAT_TOOL_NAME", "Format", "FormatMode", "format_for", "output_parser", "response_model"]
+__all__ = ["FORMAT_TOOL_NAME", "RAW_ARGS_KEY", "Format", "FormatMode", "format_for", "output_parser", "response_model"]
 
 FormatMode: TypeAlias = Literal["native", "tool", "json"]
 """How the output is asked for: the provider's schema feature, a forced tool call, or JSON mode."""
@@ -25,6 +25,13 @@ FORMAT_TOOL_NAME: Final = "__mirascope_formatted_output_tool__"
 
 One fixed name, apart from any tool of the user's: its call is the answer, not a tool to run,
 so core turns it back into the reply's text.
+"""
+
+RAW_ARGS_KEY: Final = "__raw__"
+"""Where a decoder keeps tool-call arguments that are not a JSON object, as the model wrote them.
+
+A call cut off mid-arguments (`max_tokens`, a dropped stream) or malformed JSON decodes to
+`{RAW_ARGS_KEY: text}`, so the text is not lost.
 """
 
 _WRAP_KEY: Final = "output"
@@ -148,8 +155,12 @@ class Format(Generic[T]):
                 raise
             except Exception as exc:
                 raise ParseError(f"The reply could not be parsed: {exc}", text=text, reason=str(exc)) from exc
+        from ._json import JSONTooDeep, parse_json
+
         try:
-            data = json.loads(text)
+            data = parse_json(text)
+        except JSONTooDeep as exc:
+            raise _too_deep(text, exc) from None
         except ValueError:
             data = _embedded_json(text)
         return self.structure(data, text)
@@ -193,7 +204,7 @@ def answer_as_text(message: Message, finish_reason: FinishReason) -> tuple[Messa
     if not any(isinstance(part, ToolCall) and part.name == FORMAT_TOOL_NAME for part in parts):
         return message, finish_reason
     content = tuple(
-        Text(json.dumps(part.args)) if isinstance(part, ToolCall) and part.name == FORMAT_TOOL_NAME else part
+        Text(_answer_text(part.args)) if isinstance(part, ToolCall) and part.name == FORMAT_TOOL_NAME else part
         for part in parts
     )
     if finish_reason == "tool_call" and not any(isinstance(part, ToolCall) for part in content):
@@ -201,6 +212,13 @@ def answer_as_text(message: Message, finish_reason: FinishReason) -> tuple[Messa
     import attrs
 
     return attrs.evolve(message, content=content, raw=None), finish_reason
+
+
+def _answer_text(args: dict[str, object]) -> str:
+    raw = args.get(RAW_ARGS_KEY) if len(args) == 1 else None
+    # Arguments that did not decode (a reply cut off mid-answer) stay the text the model wrote,
+    # so that `continue_()` can join the rest to it and a `ParseError` shows what arrived.
+    return raw if isinstance(raw, str) else json.dumps(args)
 
 
 def _schema_and_structure(tp: object) -> tuple[dict[str, Any], Callable[[Any], Any]]:
@@ -211,51 +229,40 @@ def _schema_and_structure(tp: object) -> tuple[dict[str, Any], Callable[[Any], A
     """
     pydantic = sys.modules.get("pydantic")  # a BaseModel exists only if Pydantic was imported
     if pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+        from ._schema import inline_refs
+
         model: Any = tp
-        return _inline_refs(model.model_json_schema()), model.model_validate
+        # Inlined as the schemas of plain types are: every provider takes inline schemas, not all `$ref`.
+        return inline_refs(model.model_json_schema()), model.model_validate
     from ._schema import type_schema
     from ._structure import structurer
 
     return type_schema(tp), structurer(tp)
 
 
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """A Pydantic schema with its `$defs` inlined, as the schemas of plain types are.
-
-    Every provider takes inline schemas; not all of them take `$ref`.
-    """
-    defs: dict[str, Any] = schema.get("$defs", {})
-
-    def inline(node: Any, seen: tuple[str, ...]) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                name = ref.removeprefix("#/$defs/")
-                if name in seen:
-                    raise TypeError(f"{name} contains itself; response models must not be recursive.")
-                extra = {k: v for k, v in node.items() if k != "$ref"}  # pyright: ignore[reportUnknownVariableType]
-                return {**inline(defs[name], (*seen, name)), **inline(extra, seen)}
-            return {k: inline(v, seen) for k, v in node.items() if k not in ("$defs", "title")}  # pyright: ignore[reportUnknownVariableType]
-        if isinstance(node, list):
-            return [inline(item, seen) for item in node]  # pyright: ignore[reportUnknownVariableType]
-        return node
-
-    return inline(schema, ())
+def _too_deep(text: str, exc: ValueError) -> ParseError:
+    # Written by the model, so a ParseError: `max_retries` asks again, as for any reply that does not fit.
+    reason = f"{exc}; answer with JSON that follows the schema"
+    return ParseError(f"The reply does not fit: {reason}. It begins {text[:200]!r}.", text=text, reason=reason)
 
 
 def _embedded_json(text: str) -> Any:
+    from ._json import JSONTooDeep, parse_json
+
     # Models without a schema feature often wrap the JSON in prose or a code fence.
     for start_char, end_char in (("{", "}"), ("[", "]")):
         start, end = text.find(start_char), text.rfind(end_char)
         if 0 <= start < end:
             try:
-                return json.loads(text[start : end + 1])
+                return parse_json(text[start : end + 1])
+            except JSONTooDeep as exc:
+                raise _too_deep(text, exc) from None
             except ValueError:
                 pass
     # A bare number or word ("7", "true") is JSON of its own once stripped of a fence.
     stripped = text.strip().strip("`").strip()
     try:
-        return json.loads(stripped)
+        return parse_json(stripped)
     except ValueError:
         reason = "the reply is not JSON"
         raise ParseError(f"The reply is not JSON: {text[:200]!r}", text=text, reason=reason) from None
@@ -278,10 +285,25 @@ _plain_formats: dict[object, Format[Any]] = {}
 _OPTIONS_ATTR: Final = "__mirascope_response_model__"
 
 
+# Where the forms that stand for types without being classes come from: `list[str]`, `int | None`,
+# `Literal[...]`, `Annotated[...]`.
+_TYPE_FORM_MODULES = frozenset(("typing", "types", "typing_extensions"))
+
+
 def format_for(tp: type[T] | Format[T]) -> Format[T]:
     """The `Format` of a response model, built once per type and options."""
     if isinstance(tp, Format):
         return tp
+    if not isinstance(cast(object, tp), type) and type(tp).__module__ not in _TYPE_FORM_MODULES:
+        from .exceptions import UsageError
+
+        if type(tp).__module__ != "builtins":
+            raise UsageError(
+                f"response_model takes a type, e.g. response_model={type(tp).__name__}; got an instance, {tp!r:.60}."
+            )
+        raise UsageError(
+            f"response_model takes a type, such as a dataclass, a TypedDict, list[str] or a Literal; got {tp!r:.60}."
+        )
     found = _plain_formats.get(tp)
     if found is None:
         # Options a class was decorated with; a union or generic alias has no `__dict__`.
@@ -327,7 +349,9 @@ def response_model(
         instructions: The formatting instructions for the system prompt, in place of the default.
     """
     if mode not in (None, "native", "tool", "json"):
-        raise ValueError(f"mode must be 'native', 'tool' or 'json'; got {mode!r}.")
+        from .exceptions import UsageError
+
+        raise UsageError(f"mode must be 'native', 'tool' or 'json'; got {mode!r}.")
     if tp is not None:
         key = (tp, strict, mode, instructions)
         found = _formats.get(key)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, get_args, overload
 
 from ._typevars import T
 from .clients import Client, default_client
-from .exceptions import APIError, ProviderNotFoundError
+from .exceptions import APIError, ProviderNotFoundError, UsageError
 from .formatting import Format, answer_as_text, format_for
 from .known_models import KnownModel, cost_of
-from .messages import Message, user
+from .messages import Message, as_messages
 from .overrides import current as current_overrides
-from .params import CallParams, Thinking
+from .params import CallParams, Thinking, ThinkingLevel
 from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
 from .tools import split_tools
 
@@ -65,6 +65,10 @@ def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
 
 def split_model_id(model_id: str) -> tuple[str, str]:
     """Split `provider:model` at the first `:`; the model part is left untouched."""
+    if not isinstance(model_id, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise UsageError(
+            f"A model id is a str, 'provider:model', e.g. 'openai:gpt-4o-mini'; got {type(model_id).__name__}."
+        )
     provider, sep, name = model_id.partition(":")
     if not sep or not provider or not name:
         guess = next((p for prefix, p in _GUESSES if model_id.startswith(prefix)), None)
@@ -76,13 +80,48 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     return provider, name
 
 
+_THINKING_LEVELS: tuple[str, ...] = get_args(ThinkingLevel)
+
+
+def check_thinking(model_id: str, thinking: object) -> None:
+    """Refuse a `thinking=` that is neither a level nor a well-formed `llm.Thinking`, saying what to write.
+
+    Raised when the model is made (or the setting changed), before any request.
+    """
+    if isinstance(thinking, Thinking):
+        level: object = thinking.level
+        budget: object = thinking.budget_tokens
+        if (level is None or level in _THINKING_LEVELS) and (budget is None or (type(budget) is int and budget >= 0)):
+            return
+        given = f"llm.Thinking(level={level!r}, budget_tokens={budget!r})"
+    elif isinstance(thinking, str) and thinking in _THINKING_LEVELS:
+        return
+    else:
+        given = repr(thinking)
+    off = thinking is False or thinking is None
+    write = "thinking='none' to turn thinking off" if off else "a level, e.g. thinking='medium'"
+    raise UsageError(
+        f"{model_id}: thinking={given} is not a thinking setting; write {write} (the levels are "
+        f"{', '.join(map(repr, _THINKING_LEVELS))}), or llm.Thinking(budget_tokens=2048) for a budget "
+        "of thinking tokens (0 or more)."
+    )
+
+
 def check_params(params: Mapping[str, object]) -> None:
     """Refuse keyword arguments that are not call parameters, naming the valid ones."""
     unknown = params.keys() - _PARAM_NAMES
     if unknown:
-        raise TypeError(
+        raise UsageError(
             f"Unknown call parameter(s) {', '.join(sorted(unknown))}; the common ones are "
             f"{', '.join(sorted(_PARAM_NAMES))}. Pass provider-specific ones in provider_params={{...}}."
+        )
+
+
+def _check_client(client: object, provider_name: str) -> None:
+    if client is not None and not isinstance(client, Client):
+        raise UsageError(
+            f"client= takes a client from llm.client(...), e.g. client=llm.client({provider_name!r}); "
+            f"got {type(client).__name__}."
         )
 
 
@@ -125,16 +164,19 @@ class Model(Generic[T]):
         **params: Unpack[CallParams],
     ) -> None:
         check_params(params)
+        if "thinking" in params:
+            check_thinking(id, params["thinking"])
         if max_retries < 0:
-            raise ValueError(f"max_retries must be 0 or more; got {max_retries}.")
+            raise UsageError(f"max_retries must be 0 or more; got {max_retries}.")
         if retries is not None and retries < 0:
-            raise ValueError(f"retries must be 0 or more; got {retries}.")
+            raise UsageError(f"retries must be 0 or more; got {retries}.")
         fallback = (fallback,) if isinstance(fallback, str) else tuple(fallback)
         for fallback_id in fallback:
             split_model_id(fallback_id)  # a malformed id is refused here, not when it is needed
         self.id = id
         """The model id, `provider:model`."""
         self.provider_name, self.name = split_model_id(id)
+        _check_client(client, self.provider_name)
         self.params: CallParams = params
         """The call parameters every call uses."""
         self.provider_params: Mapping[str, object] = provider_params or {}
@@ -156,8 +198,9 @@ class Model(Generic[T]):
         """How many times a failed request is sent again; `None` takes the client's `max_retries`."""
         self.fallback: tuple[str, ...] = fallback
         """Model ids to send the request to, in turn, when this one fails with a retryable error."""
-        # The provider and client, found on the first call and kept while the registry is unchanged.
-        self._resolved: tuple[int, Provider, Client] | None = None
+        # The provider (and a given client checked against it), found on the first call and kept
+        # while the registry is unchanged.
+        self._resolved: tuple[int, Provider] | None = None
         # On a model a fallback moved to: each earlier model's id and the error it failed with.
         self._failed: tuple[tuple[str, APIError], ...] = ()
 
@@ -197,6 +240,7 @@ class Model(Generic[T]):
                     )
         if "client" in changes:
             new.client = changes["client"]
+            _check_client(new.client, new.provider_name)
         if "provider_params" in changes:
             new.provider_params = changes["provider_params"] or {}
         if "tools" in changes:
@@ -207,6 +251,8 @@ class Model(Generic[T]):
             given = changes["response_model"]
             new.format = None if given is None else format_for(given)
         params = {key: value for key, value in changes.items() if key in _PARAM_NAMES}
+        if "thinking" in params:
+            check_thinking(new.id, params["thinking"])
         if params:
             new.params = cast(CallParams, {**self.params, **params})
         return new
@@ -215,25 +261,24 @@ class Model(Generic[T]):
         from .providers._registry import generation, get_provider
 
         resolved = self._resolved
-        if resolved is not None and resolved[0] == generation():
-            return resolved[1], resolved[2]
-        provider = get_provider(self.provider_name)
-        client = self.client
-        if client is None:
-            client = default_client(provider)
-        elif client.provider.family != provider.family:
-            raise ValueError(
-                f"A client for {client.provider.name!r} cannot call {self.id!r}; "
-                f"make one with llm.client({provider.name!r}, ...)."
-            )
-        self._resolved = (generation(), provider, client)
-        return provider, client
+        if resolved is None or resolved[0] != generation():
+            provider = get_provider(self.provider_name)
+            client = self.client
+            if client is not None and client.provider.family != provider.family:
+                raise UsageError(
+                    f"A client for {client.provider.name!r} cannot call {self.id!r}: pass "
+                    f"client=llm.client({provider.name!r}, ...), or no client= for the default one."
+                )
+            resolved = self._resolved = (generation(), provider)
+        provider = resolved[1]
+        # The default client is asked for on every call: it follows the environment.
+        return provider, self.client or default_client(provider)
 
     def _request(self, content: str | Sequence[Message], stream: bool = False) -> tuple[Provider, Client, Request]:
         from .providers import Request
 
         provider, client = self._resolve()
-        messages = (user(content),) if isinstance(content, str) else tuple(content)
+        messages = as_messages(content)
         thinking = self.params.get("thinking")
         if isinstance(thinking, Thinking) and thinking.encode_thoughts_as_text:
             messages = thoughts_as_text(messages)

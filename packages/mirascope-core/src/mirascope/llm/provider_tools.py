@@ -24,6 +24,8 @@ from typing import TypeAlias
 
 from attrs import field, frozen
 
+from .exceptions import UsageError
+
 __all__ = ["ProviderTool", "UserLocation", "WebSearch"]
 
 
@@ -83,9 +85,9 @@ class WebSearch:
 
     def __attrs_post_init__(self) -> None:
         if self.max_uses is not None and self.max_uses < 1:
-            raise ValueError(f"max_uses must be 1 or more, or None for no limit; got {self.max_uses}.")
+            raise UsageError(f"max_uses must be 1 or more, or None for no limit; got {self.max_uses}.")
         if self.allowed_domains is not None and not self.allowed_domains:
-            raise ValueError("allowed_domains is empty, which would allow no search; pass None to search everywhere.")
+            raise UsageError("allowed_domains is empty, which would allow no search; pass None to search everywhere.")
 
 
 ProviderTool: TypeAlias = WebSearch

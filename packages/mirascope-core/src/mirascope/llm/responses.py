@@ -36,7 +36,7 @@ class StreamEvents:
     Kept as text because almost nobody reads a stream's raw events, and holding every decoded
     event costs each stream more than the rest of its decoding (the garbage collector walks
     every retained container); text costs nearly nothing to keep. `[DONE]` and empty events are
-    left out; an event that is not JSON is kept as its text.
+    left out; an event that is not JSON (or nests deeper than `MAX_JSON_DEPTH`) is kept as its text.
     """
 
     __slots__ = ("_decoded", "_texts")
@@ -48,14 +48,14 @@ class StreamEvents:
     def decoded(self) -> list[Any]:
         """The events, decoded once and then kept."""
         if self._decoded is None:
-            import json
+            from ._json import parse_json
 
             events: list[Any] = []
             for text in self._texts:
                 if not text or text == "[DONE]":
                     continue
                 try:
-                    events.append(json.loads(text))
+                    events.append(parse_json(text))
                 except ValueError:
                     events.append(text)
             self._decoded = events

@@ -1,6 +1,9 @@
 """`to_dict` / `from_dict` for responses and messages, through one cached cattrs converter.
 
-cattrs is imported on first use, not with `mirascope.llm`.
+cattrs is imported on first use, not with `mirascope.llm`. `from_dict` takes data from outside
+(a database, a queue, a request body), so it refuses anything it cannot restore with an
+`llm.SerializationError` naming each wrong field, never a cattrs error, and data nested deeper
+than any response is (`MAX_JSON_DEPTH`), which would only fail later, far from here.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .content import ContentPart
+from ._json import MAX_JSON_DEPTH, too_deep
+from .content import ContentPart, ToolOutputPart
+from .exceptions import SerializationError
 from .params import Thinking, ThinkingLevel
 
 if TYPE_CHECKING:
@@ -32,6 +37,14 @@ def _converter() -> Converter:
     # Raw provider bodies and metadata are plain JSON data already: structure passes them through
     # (unstructuring `object` fields already goes by each value's runtime type).
     converter.register_structure_hook_func(lambda t: t is object, lambda value, _: value)
+    # First: a tool output's parts are tagged too, and `ToolOutput`'s hooks are made with the
+    # message parts' below.
+    configure_tagged_union(
+        ToolOutputPart,
+        converter,
+        tag_generator=lambda cls: cls.type,  # pyright: ignore[reportUnknownLambdaType, reportUnknownMemberType]
+        tag_name="type",
+    )
     configure_tagged_union(
         ContentPart,
         converter,
@@ -93,11 +106,60 @@ def _converter() -> Converter:
     return converter
 
 
+# The provider data a response keeps nests at most `MAX_JSON_DEPTH` levels; the response's own
+# fields around it (messages, a message's content, a part, its arguments) add a few more.
+_MAX_DEPTH = MAX_JSON_DEPTH + 10
+_TOO_DEEP = f"nested deeper than {_MAX_DEPTH} levels of lists and dicts, more than any response is"
+# At most this many of the wrong fields are named in the message.
+_SHOWN = 8
+_HINT = "It takes what to_dict() returned, as it was or after a JSON round trip."
+
+
 def to_dict(value: object) -> dict[str, Any]:
-    """Plain, JSON-ready data for a response, message or part."""
-    return _converter().unstructure(value)
+    """Plain, JSON-ready data for a response, message or part.
+
+    Raises:
+        SerializationError: The value holds data nested too deeply to write.
+    """
+    try:
+        data = _converter().unstructure(value)
+    except RecursionError:
+        raise SerializationError(
+            f"to_dict cannot write this {type(value).__name__}: it holds data {_TOO_DEEP}."
+        ) from None
+    if too_deep(data, _MAX_DEPTH):  # `from_dict` would refuse it: refused now, not after a round trip
+        raise SerializationError(f"to_dict cannot write this {type(value).__name__}: it holds data {_TOO_DEEP}.")
+    return data
 
 
 def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
-    """Rebuild a `cls` from `to_dict` output."""
-    return _converter().structure(data, cls)
+    """Rebuild a `cls` from `to_dict` output.
+
+    Raises:
+        SerializationError: `data` does not describe a `cls`; the message names each wrong field.
+    """
+    name = cls.__name__
+    # Typed as a mapping, but it comes from outside.
+    if not isinstance(data, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise SerializationError(f"{name}.from_dict takes a dict, what to_dict() returned; got {type(data).__name__}.")
+    if too_deep(data, _MAX_DEPTH):
+        raise SerializationError(f"{name}.from_dict cannot restore this data: it is {_TOO_DEEP}.")
+    try:
+        value = _converter().structure(data, cls)
+    except RecursionError:
+        raise SerializationError(f"{name}.from_dict cannot restore this data: it is {_TOO_DEEP}.") from None
+    except Exception as exc:  # cattrs' validation errors, and whatever a type's own checks raised
+        raise SerializationError(f"{name}.from_dict cannot restore this data: {_problems(exc)}. {_HINT}") from exc
+    if not getattr(value, "messages", True):
+        raise SerializationError(f"{name}.from_dict cannot restore this data: `messages` is empty. {_HINT}")
+    return value
+
+
+def _problems(exc: Exception) -> str:
+    from cattrs import transform_error
+
+    problems = transform_error(exc)
+    shown = "; ".join(problems[:_SHOWN])
+    if len(problems) > _SHOWN:
+        shown += f"; and {len(problems) - _SHOWN} more"
+    return shown

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 from attrs import frozen
 
 from ._typevars import T
 from .content import ToolCall, ToolOutput
-from .exceptions import APIError, Error
+from .exceptions import APIError, Error, UsageError
 from .formatting import FORMAT_TOOL_NAME
 from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, StreamEvents, Usage
 
 if TYPE_CHECKING:
     import httpx
 
+    from ._partial import PartialJSON
     from ._retries import Attempts
     from .clients import Client
     from .context import Context
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from .providers.sse import ServerSentEvent
 
 __all__ = ["AsyncStream", "Chunk", "Stream", "ToolCallDelta"]
+
+_Reader = TypeVar("_Reader", Iterator["Chunk"], AsyncIterator["Chunk"])
 
 
 @frozen(kw_only=True)
@@ -96,6 +100,20 @@ class _FormatCallAsContent:
         return settled
 
 
+def _fed(parser: PartialJSON, text: str) -> bool:
+    """Whether feeding `text` changed the partial value.
+
+    Text that is not JSON the parser reads ends the partials, not the stream: the finished reply
+    is then parsed as any is, so that a `ParseError` says why and `max_retries` asks again.
+    """
+    if parser.failed:
+        return False
+    try:
+        return parser.feed(text)
+    except ValueError:
+        return False
+
+
 class _StreamState:
     """What a sync and an async stream share: the request, the decoder, the finished response."""
 
@@ -113,6 +131,7 @@ class _StreamState:
         "_metadata",
         "_model",
         "_provider",
+        "_reader",
         "_request",
     )
 
@@ -147,6 +166,9 @@ class _StreamState:
         # Our own flag, not `http.is_closed`: a transport may hand over a body already read
         # (and so closed) that is still there to iterate.
         self._closed = False
+        # The iterator reading the events, once one was made. Weakly held: a loop that stops
+        # early drops it, and that closes the connection.
+        self._reader: weakref.ref[Any] | None = None
 
     def _deadline(self) -> float | None:
         return None if self._attempts is None else self._attempts.deadline
@@ -166,25 +188,54 @@ class _StreamState:
         from ._decoding import undecodable
 
         body = self._events[-1] if self._events else None
-        return self._cut_short(undecodable(self._provider.name, "stream event", self._http.status_code, body, exc))
+        error = undecodable(self._provider.name, "stream event", self._http.status_code, body, exc)
+        error.__cause__ = exc  # as `raise ... from exc` will: redacted with the error
+        return self._cut_short(error)
 
     def _finish(self) -> Decoded:
-        from ._decoding import check, undecodable
+        from ._decoding import check, check_nesting, undecodable
 
         try:
-            return check(self._decoder.finish())
+            # Events are read as they come, with no depth check (work on every event); what
+            # the reply keeps of them is checked once, here.
+            return check_nesting(check(self._decoder.finish()))
+        except APIError as error:
+            if error.body is None:  # a decoder's error about the whole stream (`no_reply`): what arrived
+                error.body = list(self._events)
+            self._redacted(error)
+            raise
         except Error:
             raise
         except Exception as exc:
-            events = list(self._events)
-            raise undecodable(self._provider.name, "stream", self._http.status_code, events, exc) from exc
+            error = undecodable(self._provider.name, "stream", self._http.status_code, None, exc)
+            error.__cause__ = exc
+            self._redacted(error).body = list(self._events)
+            raise error from exc
+
+    def _redacted(self, error: APIError) -> APIError:
+        """`error` without the credentials the request carried, should the server have echoed one.
+
+        An error event (or an event that could not be read) is text the server wrote, and the
+        stream's events are kept on `partial_response`: both are redacted, here on the error
+        path rather than on every event.
+        """
+        from .providers._redact import redactor, scrub
+
+        redact = redactor(self._http)
+        scrub(error, redact)
+        if redact.secrets:
+            self._events[:] = [redact.text(event) for event in self._events]
+        return error
 
     def _cut_short(self, error: APIError) -> APIError:
         # Whatever arrived before the failure is kept on the error, so nothing is lost.
+        from ._decoding import check_nesting
+
         if self._attempts is not None:
             error.attempts = self._attempts.count
+        self._redacted(error)
         try:
-            error.partial_response = self._respond(self._decoder.finish())
+            error.partial_response = self._respond(check_nesting(self._decoder.finish()))
         except Exception:  # a reply too broken to assemble still raises the original error
             error.partial_response = None
         return error
@@ -222,10 +273,21 @@ class _StreamState:
     def _finished(self) -> CallResponse[Any] | AsyncCallResponse[Any]:
         raise NotImplementedError
 
+    def _reading(self, reader: _Reader) -> _Reader:
+        """`reader`, the one iterator of this stream's chunks a user gets; a second is refused."""
+        if self._reader is not None:
+            raise UsageError(
+                "This stream has already been read (its chunks are not kept, nor can they be read again): "
+                "use stream.response for the whole reply, or keep the chunks as you read them, "
+                "e.g. chunks = list(stream)."
+            )
+        self._reader = weakref.ref(reader)
+        return reader
+
     def _format(self) -> Format[Any]:
         format = self._request.format
         if format is None:
-            raise Error("This stream has no response_model to parse into; pass response_model= to the call.")
+            raise UsageError("This stream has no response_model to parse into; pass response_model= to the call.")
         return format
 
 
@@ -253,6 +315,22 @@ class Stream(_StreamState, Generic[T]):
         self._response: CallResponse[T] | None = None
 
     def __iter__(self) -> Iterator[Chunk]:
+        """The chunks, as they arrive; a stream is read once.
+
+        Raises:
+            UsageError: The stream was already read (or `response` already read it).
+        """
+        return self._reading(self._chunks())
+
+    def _rest(self) -> None:
+        """Read what is left of the stream: all of it, or the rest of what a loop began reading."""
+        reader = self._chunks() if self._reader is None else self._reader()
+        if reader is not None:
+            self._reader = weakref.ref(reader)
+            for _ in reader:
+                pass
+
+    def _chunks(self) -> Iterator[Chunk]:
         if self._done is not None or self._closed:
             return
         from .providers.http import stream_transport_error, total_timeout_error
@@ -263,7 +341,7 @@ class Stream(_StreamState, Generic[T]):
         deadline = self._deadline()
         try:
             while True:
-                sse = SSEDecoder()
+                sse = SSEDecoder(self._client.max_event_bytes)
                 try:
                     for data in self._http.iter_bytes():
                         for sse_event in sse.feed(data):
@@ -308,8 +386,7 @@ class Stream(_StreamState, Generic[T]):
 
     def _finished(self) -> CallResponse[T]:
         if self._response is None:
-            for _ in self:
-                pass
+            self._rest()
             if self._done is None:
                 raise Error("The stream was closed before it finished, so it has no complete response.")
             self._response = self._respond(self._done)
@@ -343,7 +420,7 @@ class Stream(_StreamState, Generic[T]):
         format = self._format()
         parser = PartialJSON()
         for chunk in self:
-            if chunk.content and parser.feed(chunk.content):
+            if chunk.content and _fed(parser, chunk.content):
                 partial = format.partial(parser.value)
                 if partial is not None:
                     yield partial
@@ -408,7 +485,23 @@ class AsyncStream(_StreamState, Generic[T]):
         super().__init__(model, provider, client, request, http, metadata, context, http_request, attempts)
         self._response: AsyncCallResponse[T] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[Chunk]:
+    def __aiter__(self) -> AsyncIterator[Chunk]:
+        """The chunks, as they arrive; a stream is read once.
+
+        Raises:
+            UsageError: The stream was already read (or `aresponse()` already read it).
+        """
+        return self._reading(self._chunks())
+
+    async def _rest(self) -> None:
+        """Read what is left of the stream: all of it, or the rest of what a loop began reading."""
+        reader = self._chunks() if self._reader is None else self._reader()
+        if reader is not None:
+            self._reader = weakref.ref(reader)
+            async for _ in reader:
+                pass
+
+    async def _chunks(self) -> AsyncIterator[Chunk]:
         if self._done is not None or self._closed:
             return
         from .providers.http import stream_transport_error, total_timeout_error
@@ -419,7 +512,7 @@ class AsyncStream(_StreamState, Generic[T]):
         deadline = self._deadline()
         try:
             while True:
-                sse = SSEDecoder()
+                sse = SSEDecoder(self._client.max_event_bytes)
                 try:
                     async for data in self._http.aiter_bytes():
                         for sse_event in sse.feed(data):
@@ -480,8 +573,7 @@ class AsyncStream(_StreamState, Generic[T]):
 
     async def aresponse(self) -> AsyncCallResponse[T]:
         """The complete response, reading whatever of the stream is left first."""
-        async for _ in self:
-            pass
+        await self._rest()
         return self._finished()
 
     async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
@@ -495,7 +587,7 @@ class AsyncStream(_StreamState, Generic[T]):
         format = self._format()
         parser = PartialJSON()
         async for chunk in self:
-            if chunk.content and parser.feed(chunk.content):
+            if chunk.content and _fed(parser, chunk.content):
                 partial = format.partial(parser.value)
                 if partial is not None:
                     yield partial

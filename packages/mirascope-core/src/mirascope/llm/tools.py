@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, ParamSpec, TypeAlias, TypeVar, cast, dataclass_transform, overload
 
 from .content import CacheControl
+from .exceptions import UsageError
 from .provider_tools import ProviderTool, WebSearch
 
 __all__ = ["AnyTool", "BaseTool", "Tool", "as_tool", "split_tools", "tool"]
@@ -98,6 +99,9 @@ def tool(
         strict: Ask for a strict schema where the provider has one.
     """
     if fn is not None:
+        if not callable(fn):
+            hint = f"@llm.tool(name={fn!r}) above the function" if isinstance(fn, str) else "@llm.tool above a function"
+            raise UsageError(f"llm.tool decorates a function: write {hint}; got {type(fn).__name__}.")
         return Tool(fn)
 
     def decorate(fn: Callable[P, R]) -> Tool[P, R]:
@@ -149,12 +153,15 @@ def split_tools(items: Sequence[AnyTool] | None) -> tuple[tuple[Tool[..., Any], 
     """What `tools=` holds, as the functions the library runs and the tools the provider runs."""
     tools: list[Tool[..., Any]] = []
     provider_tools: list[ProviderTool] = []
+    given = cast(object, items)  # checked as what it may really be
+    if given is not None and (not isinstance(given, Sequence) or isinstance(given, str)):
+        raise UsageError(f"tools= takes a list, e.g. tools=[{_name_of(given)}]; got {type(given).__name__}.")
     for item in items or ():
         if isinstance(item, WebSearch):
             provider_tools.append(item)
         elif isinstance(item, CacheControl):
             if not tools:
-                raise TypeError(
+                raise UsageError(
                     "llm.CacheControl in tools= closes the cached prefix after the tool before it; "
                     "put it after a tool, e.g. tools=[search, lookup, llm.CacheControl()]."
                 )
@@ -171,10 +178,32 @@ def as_tool(item: Tool[..., Any] | type[BaseTool]) -> Tool[..., Any]:
     """The `llm.Tool` for an `@llm.tool` function or an `llm.BaseTool` subclass (built once)."""
     if isinstance(item, Tool):
         return item
+    if not _is_tool_class(cast(object, item)):  # checked as what it may really be
+        raise _not_a_tool(item)
     found = _class_tools.get(item)
     if found is None:
         found = _class_tools[item] = _class_tool(item)
     return found
+
+
+def _is_tool_class(item: object) -> bool:
+    return isinstance(item, type) and issubclass(item, BaseTool)
+
+
+def _name_of(item: object) -> str:
+    name = getattr(item, "__name__", None) or getattr(type(item), "__name__", "")
+    return name if isinstance(name, str) and name.isidentifier() else "my_tool"
+
+
+def _not_a_tool(item: object) -> UsageError:
+    name = _name_of(item)
+    if isinstance(item, BaseTool):
+        fix = f"pass the class itself, tools=[{type(item).__name__}], not an instance of it"
+    elif callable(item):
+        fix = f"decorate {name} with @llm.tool (or pass llm.tool({name}))"
+    else:
+        fix = "tools= takes @llm.tool functions, llm.BaseTool subclasses and provider tools such as llm.WebSearch()"
+    return UsageError(f"{item!r:.60} is not a tool: {fix}.")
 
 
 def _class_tool(tool_class: type[BaseTool]) -> Tool[..., Any]:

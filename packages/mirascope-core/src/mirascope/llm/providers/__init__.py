@@ -16,19 +16,21 @@ asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from attrs import field, frozen
 
-from ..content import Audio, Document, Image, Video
-from ..formatting import FORMAT_TOOL_NAME
+from .._decoding import no_reply
+from .._json import parse_json
+from ..content import Audio, Document, Image, ToolOutput, Video
+from ..formatting import FORMAT_TOOL_NAME, RAW_ARGS_KEY
 from ..known_models import ModelInfo, model_info, model_taking
 from ..messages import Message
 from ..params import CallParams
 from ..responses import FinishReason, Usage
 from ..streams import Chunk, ToolCallDelta
-from ._registry import register, unregister
+from ._registry import install_hint, register, unregister
 
 if TYPE_CHECKING:
     import httpx
@@ -41,8 +43,10 @@ if TYPE_CHECKING:
     from .sse import ServerSentEvent
 
 __all__ = [
+    "install_hint",
     "FORMAT_TOOL_NAME",
     "PROVIDER_TOOLS_HINT",
+    "RAW_ARGS_KEY",
     "Decoded",
     "HTTPRequest",
     "InProcessProvider",
@@ -51,7 +55,11 @@ __all__ = [
     "StreamDecoder",
     "capabilities_of",
     "format_request",
+    "media_url",
+    "merge_provider_params",
     "new_chunk",
+    "no_reply",
+    "parse_json",
     "refuse_tool_cache_breakpoints",
     "refuse_provider_tools",
     "refuse_unsupported",
@@ -233,6 +241,75 @@ def warn_ignored(model_id: str, param: str, reason: str) -> None:
     _logger.warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)
 
 
+def merge_provider_params(
+    request: Request, body: dict[str, Any], *, owned: Collection[str], joined: Collection[str] = ("tools",)
+) -> dict[str, Any]:
+    """`body` with the request's `provider_params` added, never replacing what Mirascope set.
+
+    Every provider's encoder ends with this, so that the rule is the same everywhere:
+
+    - a key in `owned` (the model, the conversation, the stream flag: what Mirascope always sets
+      from the call itself) is refused, whatever its value;
+    - any other key is added where the body has none;
+    - an object the body already has is merged into, key by key, by the same rule;
+    - a list under a `joined` key is extended (`tools`: the provider's own tools join the
+      functions Mirascope declared);
+    - a value Mirascope already set (from `temperature=`, `max_tokens=`, `thinking=`, `tools=`,
+      `response_model=`, ...) is refused unless it is equal.
+
+    So `provider_params` carry what the common settings cannot say, and a `provider_params`
+    restored from untrusted data (`from_dict`, then `resume`) cannot move a call to another
+    model, rewrite its conversation or turn a call into a stream. Neither argument is changed.
+
+    Raises:
+        FeatureNotSupportedError: Naming the key, why it is refused and what to write instead.
+    """
+    return _merged(request, body, request.provider_params, "", frozenset(owned), frozenset(joined))
+
+
+_OWNED_HINT = (
+    "Mirascope sets it from the call itself (the model from the model id, the conversation from "
+    "the messages, streaming from .stream()); leave it out of provider_params"
+)
+
+
+def _merged(
+    request: Request,
+    body: Mapping[str, Any],
+    extra: Mapping[str, object],
+    path: str,
+    owned: frozenset[str],
+    joined: frozenset[str],
+) -> dict[str, Any]:
+    from ..exceptions import FeatureNotSupportedError
+
+    merged = dict(body)
+    for key, value in extra.items():
+        where = f"provider_params{path}[{key!r}]"
+        if not path and key in owned:
+            raise FeatureNotSupportedError(
+                f"{request.model_id} cannot take {where}: {_OWNED_HINT}.", model=request.model_id, feature=where
+            )
+        if key not in merged:
+            merged[key] = value
+            continue
+        current = merged[key]
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            inner = cast("Mapping[str, object]", value)
+            merged[key] = _merged(request, cast("dict[str, Any]", current), inner, f"{path}[{key!r}]", owned, joined)
+        elif not path and key in joined and isinstance(current, list) and isinstance(value, list):
+            merged[key] = [*cast("list[object]", current), *cast("list[object]", value)]
+        elif current != value:
+            raise FeatureNotSupportedError(
+                f"{request.model_id} cannot take {where}: it would replace the value Mirascope sets there from "
+                "the call's own settings. Change that setting on the call (temperature=, max_tokens=, "
+                f"thinking=, tools=, response_model=, ...), or leave it out of provider_params.",
+                model=request.model_id,
+                feature=where,
+            )
+    return merged
+
+
 def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: bool) -> None:
     """Refuse, before anything is sent, a stream, tools or structured output a provider lacks.
 
@@ -332,21 +409,56 @@ def refuse_unsupported_media(request: Request) -> None:
     for message in request.messages:
         if message.role == "assistant":
             continue
-        for part in message.content:
-            if not isinstance(part, kinds) or (isinstance(part, Document) and _is_text(part)):
-                continue
-            from ..exceptions import FeatureNotSupportedError
+        for outer in message.content:
+            # Media a tool returned reaches the model too.
+            for part in outer.content if isinstance(outer, ToolOutput) else (outer,):
+                if not isinstance(part, kinds) or (isinstance(part, Document) and _is_text(part)):
+                    continue
+                from ..exceptions import FeatureNotSupportedError
 
-            _, field, name = next(entry for entry in refused if isinstance(part, entry[0]))
-            other = model_taking(field, request.model_id.partition(":")[0])
-            instead = f"use a model that does, such as {other!r}," if other else "use a model that does"
-            feature = type(part).__name__
-            raise FeatureNotSupportedError(
-                f"{request.model_id} cannot take {feature}: the model takes no {name} input; "
-                f"{instead} or leave the {name} out.",
-                model=request.model_id,
-                feature=feature,
-            )
+                _, field, name = next(entry for entry in refused if isinstance(part, entry[0]))
+                other = model_taking(field, request.model_id.partition(":")[0])
+                instead = f"use a model that does, such as {other!r}," if other else "use a model that does"
+                feature = type(part).__name__
+                raise FeatureNotSupportedError(
+                    f"{request.model_id} cannot take {feature}: the model takes no {name} input; "
+                    f"{instead} or leave the {name} out.",
+                    model=request.model_id,
+                    feature=feature,
+                )
+
+
+WEB_SCHEMES = ("http", "https")
+"""The URL schemes every provider that fetches media by URL reads."""
+
+
+def media_url(
+    request: Request, part: Image | Audio | Video | Document, *, reader: str, schemes: tuple[str, ...] = WEB_SCHEMES
+) -> str:
+    """The URL of a media part given by URL, if `reader` (the API, in words) fetches its scheme.
+
+    Raises:
+        FeatureNotSupportedError: A scheme the API does not read (`s3://`, `gs://` outside
+            Google, `file://`, ...); the message says to pass the bytes instead. The URL itself
+            is left out of it: a pre-signed URL carries a credential.
+    """
+    url = part.url or ""
+    scheme, colon, _ = url.partition(":")
+    scheme = scheme.lower() if colon else ""
+    if scheme in schemes:
+        return url
+    from ..exceptions import FeatureNotSupportedError
+
+    kind = type(part).__name__
+    given = f"{scheme}:// URL" if scheme else "URL without a scheme"
+    *others, last = [f"{name}://" for name in schemes]
+    readable = f"{', '.join(others)} and {last}" if others else last
+    raise FeatureNotSupportedError(
+        f"{request.model_id} cannot take {kind} by {given}: {reader} fetches only {readable} URLs; pass the "
+        f"bytes with llm.{kind}.from_file(...) or llm.{kind}.from_bytes(...), or a public https:// URL.",
+        model=request.model_id,
+        feature=f"{kind} by {given}",
+    )
 
 
 def format_request(

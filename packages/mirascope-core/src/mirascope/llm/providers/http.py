@@ -10,11 +10,12 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import httpx
 
 from .. import _retries
+from .._json import MAX_JSON_DEPTH, JSONTooDeep, parse_json, too_deep
 from .._retries import Attempts, is_retryable
 from ..exceptions import (
     APIError,
@@ -24,10 +25,12 @@ from ..exceptions import (
     NotFoundError,
     PermissionError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     TimeoutError,
 )
-from ._redact import redactor
+from ._redact import known, redactor, remember_headers, request_redactor, scrub, shown_url
+from .sse import LimitExceeded
 
 if TYPE_CHECKING:
     from ..clients import Client
@@ -56,18 +59,22 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 
 def _headers(http_request: HTTPRequest, client_headers: dict[str, str] | None) -> dict[str, str] | None:
     if http_request.headers:
+        # A credential made for this request only (a Vertex AI access token) is redacted from
+        # logs and errors as the client's own are.
+        remember_headers(http_request.headers)
         return {**(client_headers or {}), **http_request.headers}
     return client_headers
 
 
 def _json(provider: Provider, response: httpx.Response, attempts: Attempts) -> Any:
     try:
-        return json.loads(response.content)
-    except ValueError:
+        return parse_json(response.content)
+    except ValueError as exc:
         redact = redactor(response)
         text = redact.text(response.text)
+        kind = _TOO_DEEP if isinstance(exc, JSONTooDeep) else "a body that is not JSON"
         error = APIError(
-            f"answered {response.status_code} with a body that is not JSON "
+            f"answered {response.status_code} with {kind} "
             f"({response.headers.get('content-type', 'no content type')}): "
             f"{_snippet(text)!r}",
             provider=provider.name,
@@ -115,10 +122,17 @@ def post_json(
         attempts = attempts_for(client)
     while True:
         attempts.count += 1
+        sent = http.build_request(
+            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+        )
         try:
-            response = http.post(http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts))
+            response = http.send(sent, stream=True)
+            read_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
             error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        except APIError as exc:  # too large, or past the total timeout: final
+            exc.attempts = attempts.count
+            raise
         else:
             if response.status_code < 400:
                 return _json(provider, response, attempts)
@@ -140,12 +154,17 @@ async def post_json_async(
         attempts = attempts_for(client)
     while True:
         attempts.count += 1
+        sent = http.build_request(
+            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+        )
         try:
-            response = await http.post(
-                http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
-            )
+            response = await http.send(sent, stream=True)
+            await aread_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
             error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        except APIError as exc:  # too large, or past the total timeout: final
+            exc.attempts = attempts.count
+            raise
         else:
             if response.status_code < 400:
                 return _json(provider, response, attempts)
@@ -178,12 +197,12 @@ def open_stream(
             response = http.send(sent, stream=True)
             if response.status_code < 400:
                 return response
-            try:
-                response.read()
-            finally:
-                response.close()
+            read_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
             error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        except APIError as exc:  # too large, or past the total timeout: final
+            exc.attempts = attempts.count
+            raise
         else:
             error = provider.error(request, response)
         wait = attempts.wait(error)
@@ -210,12 +229,12 @@ async def open_stream_async(
             response = await http.send(sent, stream=True)
             if response.status_code < 400:
                 return response
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
+            await aread_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
             error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+        except APIError as exc:  # too large, or past the total timeout: final
+            exc.attempts = attempts.count
+            raise
         else:
             error = provider.error(request, response)
         wait = attempts.wait(error)
@@ -224,18 +243,93 @@ async def open_stream_async(
         await _retries.asleep(wait)
 
 
+def read_body(provider: str, client: Client, response: httpx.Response, attempts: Attempts) -> bytes:
+    """Read a reply's whole body (decoded), as `response.read()` does, but bounded.
+
+    Counted as it arrives: past the client's `max_body_bytes` it stops with
+    `llm.ResponseTooLargeError`, and past the call's `total` deadline with `llm.TimeoutError`
+    (each wait for more is cut to the time left when the attempt began), so a body that
+    trickles in forever ends too. The response is closed either way.
+    """
+    limit = client.max_body_bytes
+    deadline = attempts.deadline
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for part in response.iter_bytes():
+            size += len(part)
+            if size > limit:
+                raise too_large_error(provider, client, "max_body_bytes", response.status_code)
+            parts.append(part)
+            if deadline is not None and time.monotonic() > deadline:
+                raise total_timeout_error(provider, client)
+    finally:
+        response.close()
+    # Kept where `read()` keeps it, so `response.content` and `.text` work as after a read.
+    body = response._content = b"".join(parts)  # pyright: ignore[reportPrivateUsage]
+    return body
+
+
+async def aread_body(provider: str, client: Client, response: httpx.Response, attempts: Attempts) -> bytes:
+    """The async form of `read_body`."""
+    limit = client.max_body_bytes
+    deadline = attempts.deadline
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for part in response.aiter_bytes():
+            size += len(part)
+            if size > limit:
+                raise too_large_error(provider, client, "max_body_bytes", response.status_code)
+            parts.append(part)
+            if deadline is not None and time.monotonic() > deadline:
+                raise total_timeout_error(provider, client)
+    finally:
+        await response.aclose()
+    body = response._content = b"".join(parts)  # pyright: ignore[reportPrivateUsage]
+    return body
+
+
+def too_large_error(
+    provider: str, client: Client, limit: Literal["max_body_bytes", "max_event_bytes"], status_code: int | None = None
+) -> ResponseTooLargeError:
+    """The error for a reply (`max_body_bytes`) or stream event (`max_event_bytes`) past the client's limit."""
+    max_bytes: int = getattr(client, limit)
+    what = "the reply's body" if limit == "max_body_bytes" else "an event of the stream"
+    return ResponseTooLargeError(
+        f"{what} from {shown_url(client.base_url)} is larger than {limit} ({_byte_size(max_bytes)}); "
+        "reading stopped there",
+        provider=provider,
+        limit=limit,
+        max_bytes=max_bytes,
+        status_code=status_code,
+        hint=f"If replies this large are expected, raise it: llm.client({provider!r}, {limit}=...). "
+        "Otherwise check base_url: no provider's reply should be this large.",
+    )
+
+
+def _byte_size(count: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
+
+
 def stream_transport_error(
     provider: str, client: Client, exc: Exception, deadline: float | None = None
 ) -> APIError | None:
-    """The `llm.APIError` for a network failure while reading a stream, or `None` for other errors.
+    """The `llm.APIError` for a failure while reading a stream, or `None` for errors of other kinds.
 
-    `deadline` is the call's (`Attempts.deadline`): a timeout reaching it is the `total` one.
+    The failures: the network's, and an event past the client's `max_event_bytes`. `deadline`
+    is the call's (`Attempts.deadline`): a timeout reaching it is the `total` one.
     """
+    if isinstance(exc, LimitExceeded):
+        return too_large_error(provider, client, "max_event_bytes")
     if isinstance(exc, httpx.HTTPError):
         error = _transport_error(provider, client, exc, deadline)
         if isinstance(error, ConnectionError):
             error = ConnectionError(
-                f"the connection to {client.base_url} broke mid-stream: {str(exc) or type(exc).__name__}",
+                f"the connection to {shown_url(client.base_url)} broke mid-stream: {str(exc) or type(exc).__name__}",
                 provider=provider,
                 hint="What arrived before the break is in error.partial_response; retry for the rest.",
             )
@@ -269,7 +363,9 @@ _TIMEOUT_TEXT: dict[TimeoutPhase, str] = {
 def _timeout_error(
     provider: str, client: Client, phase: TimeoutPhase, seconds: float | None, exc: httpx.HTTPError | None
 ) -> TimeoutError:
-    text = _TIMEOUT_TEXT[phase].format(url=client.base_url, seconds="" if seconds is None else f" ({seconds:g}s)")
+    text = _TIMEOUT_TEXT[phase].format(
+        url=shown_url(client.base_url), seconds="" if seconds is None else f" ({seconds:g}s)"
+    )
     if exc is not None:
         text = f"{text} ({type(exc).__name__})"
     error = TimeoutError(
@@ -292,6 +388,23 @@ def _phase_seconds(exc: httpx.HTTPError, phase: TimeoutPhase) -> float | None:
 
 
 def _transport_error(provider: str, client: Client, exc: httpx.HTTPError, deadline: float | None = None) -> APIError:
+    """The `llm.APIError` for a network failure, chained to `exc` with its credentials taken out.
+
+    An httpx exception keeps its request, auth headers and all: `scrub` drops it, and redacts
+    the exceptions' text (a URL with a password in it, say).
+    """
+    try:
+        redact = request_redactor(exc.request)
+    except RuntimeError:  # no request attached
+        redact = known()
+    error = _mapped_transport_error(provider, client, exc, deadline)
+    scrub(error, redact)
+    return error
+
+
+def _mapped_transport_error(
+    provider: str, client: Client, exc: httpx.HTTPError, deadline: float | None = None
+) -> APIError:
     if isinstance(exc, httpx.TimeoutException):
         # A total timeout cuts each network wait to the time left: a wait ending at the deadline
         # ran out the total, not its own phase.
@@ -301,19 +414,19 @@ def _transport_error(provider: str, client: Client, exc: httpx.HTTPError, deadli
         return _timeout_error(provider, client, phase, _phase_seconds(exc, phase), exc)
     if isinstance(exc, httpx.DecodingError):
         error = APIError(
-            f"the reply from {client.base_url} could not be decoded: {exc}",
+            f"the reply from {shown_url(client.base_url)} could not be decoded: {exc}",
             provider=provider,
             hint="Its body did not match its content-encoding (often a proxy's doing); check base_url.",
         )
     elif isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol):
         error = ConnectionError(
-            f"could not reach {client.base_url}: {str(exc) or type(exc).__name__}",
+            f"could not reach {shown_url(client.base_url)}: {str(exc) or type(exc).__name__}",
             provider=provider,
             hint="Check the network and base_url; the provider may also be down.",
         )
     else:
         error = ConnectionError(
-            f"the connection to {client.base_url} broke: {str(exc) or type(exc).__name__}",
+            f"the connection to {shown_url(client.base_url)} broke: {str(exc) or type(exc).__name__}",
             provider=provider,
             hint="The provider or a proxy dropped it; retry.",
         )
@@ -359,6 +472,9 @@ class ErrorDetails:
         """The decoded JSON, or the text when it was not JSON."""
 
 
+_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels, which no real reply is"
+
+
 def _snippet(text: str, limit: int = 300) -> str:
     text = re.sub(r"<[^>]+>", " ", text) if "<" in text else text
     text = " ".join(text.split())
@@ -369,12 +485,13 @@ def parse_error_body(response: httpx.Response) -> ErrorDetails:
     """Read the message and codes from an error body: JSON of any common shape, text or HTML."""
     text = response.text
     try:
-        body: object = json.loads(text)
-    except ValueError:
+        body: object = parse_json(text)
+    except ValueError as exc:
         kind = response.headers.get("content-type", "no content type").split(";")[0]
         if not text.strip():
             return ErrorDetails(f"empty body ({kind})", (), text)
-        return ErrorDetails(f"non-JSON body ({kind}): {_snippet(text)!r}", (), text)
+        what = _TOO_DEEP if isinstance(exc, JSONTooDeep) else "non-JSON body"
+        return ErrorDetails(f"{what} ({kind}): {_snippet(text)!r}", (), text)
     codes: list[str] = []
     message = _find_message(body, codes)
     if not message:
@@ -551,6 +668,8 @@ def error_from_event(
 
     The HTTP status was 200; a status inside the body (`code: 429`, say) picks the class.
     """
+    if too_deep(body):  # read by recursion below; the event's text stays on the stream's error
+        return _build_error(provider, ErrorDetails(f"an error event in {_TOO_DEEP}", (), None), None, {}, codes)
     codes_found: list[str] = []
     message = _find_message(body, codes_found) or str(body)[:300]
     status = _status_in(body)

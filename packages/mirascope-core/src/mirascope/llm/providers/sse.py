@@ -9,6 +9,10 @@ times however the stream is cut, and a character split between reads is decoded 
 Follows the WHATWG rules: lines end in CRLF, LF or CR (a CRLF may be split across reads); `:`
 starts a comment (keep-alives); `data:` lines join with newlines; a blank line ends an event;
 one space after the colon is dropped; the last `id:` carries over to later events.
+
+An unfinished event (its unfinished line included) may hold at most `max_event_bytes`: a stream
+that never ends a line or an event fails with `LimitExceeded` rather than growing without bound.
+Keeping count costs a length check per read.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+from ..clients import DEFAULT_MAX_EVENT_BYTES
+
+__all__ = ["LimitExceeded", "SSEDecoder", "ServerSentEvent"]
 
 _STRAY_LINES = 200
 
@@ -41,12 +47,25 @@ def _has_blank_line(text: str) -> bool:
     return "\n\n" in text or "\n\r" in text or "\r\r" in text
 
 
+class LimitExceeded(Exception):
+    """An event, or a line, longer than the decoder's `max_event_bytes`.
+
+    Streams report it as `llm.ResponseTooLargeError`, naming the client setting.
+    """
+
+    def __init__(self, max_event_bytes: int) -> None:
+        self.max_event_bytes = max_event_bytes
+        super().__init__(f"a stream event is longer than {max_event_bytes} bytes")
+
+
 class SSEDecoder:
     """Feed it bytes; it returns the events they complete."""
 
-    __slots__ = ("_bytes", "_id", "_text", "seen_event", "stray")
+    __slots__ = ("_bytes", "_held", "_id", "_limit", "_text", "seen_event", "stray")
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self._limit = max_event_bytes
+        self._held = 0  # bytes of the unfinished event and line, in `_text` and `_bytes`
         self.seen_event = False
         """Whether any event was completed."""
         self.stray: list[str] = []
@@ -62,6 +81,7 @@ class SSEDecoder:
         cut = chunk.rfind(b"\n") + 1 or chunk.rfind(b"\r", 0, len(chunk) - 1) + 1
         if not cut:
             if chunk:
+                self._hold(len(chunk))
                 self._bytes.append(chunk)
             return []
         complete = chunk[:cut] if cut < len(chunk) else chunk
@@ -75,6 +95,7 @@ class SSEDecoder:
         pending = self._text
         if pending:
             if not (_has_blank_line(text) or _has_blank_line(pending[-1][-2:] + text[:2])):
+                self._hold(len(chunk))
                 pending.append(text)  # still inside one event
                 return []
             pending.append(text)
@@ -105,6 +126,10 @@ class SSEDecoder:
                 blocks.extend(more)
             if rest:
                 self._text.append(rest)
+        held = len(rest) + len(chunk) - cut  # the unfinished event and line, from here on
+        if held > self._limit:
+            raise LimitExceeded(self._limit)
+        self._held = held
         events: list[ServerSentEvent] = []
         for block in blocks:
             # The common events, inline: one `data: ` line, or an `event: ` line and a `data: ` one.
@@ -123,6 +148,12 @@ class SSEDecoder:
             self.seen_event = True
         return events
 
+    def _hold(self, count: int) -> None:
+        held = self._held + count
+        if held > self._limit:
+            raise LimitExceeded(self._limit)
+        self._held = held
+
     def flush(self) -> list[ServerSentEvent]:
         """End of input: an unterminated last line and event still count."""
         text = "".join(self._text)
@@ -130,6 +161,7 @@ class SSEDecoder:
             text += b"".join(self._bytes).decode(errors="replace")
         self._text = []
         self._bytes = []
+        self._held = 0
         events: list[ServerSentEvent] = []
         block = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
         if block:

@@ -25,6 +25,9 @@ API_VERSION = "2023-06-01"
 _OPTIONS = frozenset({"betas"})
 
 
+_BETA_HEADER = "anthropic-beta"
+
+
 def _betas(options: Mapping[str, object]) -> str | None:
     betas = options.get("betas")
     if not betas:
@@ -32,6 +35,20 @@ def _betas(options: Mapping[str, object]) -> str | None:
     if isinstance(betas, str):
         return betas
     return ",".join(cast("Sequence[str]", betas))  # check_options made sure
+
+
+def _uses_structured_outputs(body: Mapping[str, Any]) -> bool:
+    """Whether a body uses what the structured-outputs beta brings: `output_format` or a strict tool.
+
+    Read from the body as sent, so that `provider_params` asking for either get the beta too.
+    """
+    if body.get("output_format") is not None:
+        return True
+    tools: object = body.get("tools")
+    return isinstance(tools, list) and any(
+        isinstance(tool, dict) and cast("dict[str, Any]", tool).get("strict") is True
+        for tool in cast("list[object]", tools)
+    )
 
 
 class AnthropicProvider:
@@ -82,23 +99,30 @@ class AnthropicProvider:
         caps = capabilities(request.model)
         structured = caps.structured_outputs
         mode, strict, request = format_request(request, native=structured, strict_tool=structured)
+        if not structured and (mode == "native" or strict or any(tool.strict for tool in request.tools)):
+            raise llm.FeatureNotSupportedError(
+                f"{request.model_id} has no strict tools; use strict=False, or claude-sonnet-4-5 or newer.",
+                model=request.model_id,
+                feature="strict tools",
+            )
+        body = encode.encode(request, format_mode=mode, strict=strict)
         base = client.base_url
         url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
+        # The betas the client sends already: its `betas`, and an `anthropic-beta` of its own headers.
+        header = next((name for name in client.headers if name.lower() == _BETA_HEADER), _BETA_HEADER)
+        names = [
+            name.strip()
+            for given in (_betas(client.options), client.headers.get(header))
+            if given
+            for name in given.split(",")
+            if name.strip()
+        ]
         headers = None
-        betas = _betas(client.options)
-        if mode == "native" or strict or any(tool.strict for tool in request.tools):
-            if not structured:
-                raise llm.FeatureNotSupportedError(
-                    f"{request.model_id} has no strict tools; use strict=False, or claude-sonnet-4-5 or newer.",
-                    model=request.model_id,
-                    feature="strict tools",
-                )
-            if STRUCTURED_OUTPUTS_BETA not in (betas or ""):
-                betas = f"{betas},{STRUCTURED_OUTPUTS_BETA}" if betas else STRUCTURED_OUTPUTS_BETA
-                headers = {"anthropic-beta": betas}
-        if betas:
+        if _uses_structured_outputs(body) and STRUCTURED_OUTPUTS_BETA not in names:
+            names.append(STRUCTURED_OUTPUTS_BETA)
+            headers = {header: ",".join(dict.fromkeys(names))}
+        if names:
             url += "?beta=true"  # as Anthropic's SDKs mark a request using beta features
-        body = encode.encode(request, format_mode=mode, strict=strict)
         return HTTPRequest(url=url, body=body, headers=headers)
 
     def stream_decoder(self, request: Request) -> MessagesStream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, no_reply
 
 __all__ = ["FINISH", "citations", "decode", "includes_thoughts", "usage"]
 
@@ -64,7 +64,9 @@ def includes_thoughts(request: Request) -> bool:
 
 def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """The reply of a Messages API response."""
-    content: list[dict[str, Any]] = body.get("content") or []
+    content: list[dict[str, Any]] | None = body.get("content")
+    if content is None:  # `[]` is an empty reply Claude meant; no `content` at all is none
+        raise no_reply(request, body, "the message has no content")
     # Thoughts left out here stay in `raw`, which is what resume sends back.
     thoughts = includes_thoughts(request)
     parts: list[llm.ContentPart] = []

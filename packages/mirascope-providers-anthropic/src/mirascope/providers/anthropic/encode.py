@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, warn_ignored
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, media_url, merge_provider_params, warn_ignored
 
 from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
 
-__all__ = ["WEB_SEARCH_TOOL", "encode", "tool_definition", "web_search_definition"]
+__all__ = ["OWNED", "WEB_SEARCH_TOOL", "encode", "tool_definition", "web_search_definition"]
+
+OWNED = frozenset({"model", "messages", "stream"})
+"""Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
 
 WEB_SEARCH_TOOL = "web_search_20250305"
 """The version of Anthropic's web search server tool that `llm.WebSearch` is sent as."""
@@ -38,7 +41,7 @@ def _cache_control(part: llm.CacheControl) -> dict[str, str]:
 
 def _image(request: Request, part: llm.Image) -> dict[str, Any]:
     if part.url is not None:
-        return {"type": "image", "source": {"type": "url", "url": part.url}}
+        return {"type": "image", "source": {"type": "url", "url": media_url(request, part, reader="Claude")}}
     if part.mime_type not in _IMAGE_TYPES:
         raise _refuse(request, f"{part.mime_type} images", "Claude takes JPEG, PNG, GIF and WebP images")
     return {
@@ -47,9 +50,17 @@ def _image(request: Request, part: llm.Image) -> dict[str, Any]:
     }
 
 
-def _document(part: llm.Document) -> dict[str, Any]:
+def _document(request: Request, part: llm.Document) -> dict[str, Any]:
     if part.url is not None:
-        return {"type": "document", "source": {"type": "url", "url": part.url}}
+        url = media_url(request, part, reader="Claude")
+        if part.mime_type is not None and part.mime_type != "application/pdf":
+            raise _refuse(
+                request,
+                "text Document by URL",
+                "Claude fetches only PDFs by URL; pass the text's bytes with llm.Document.from_file(...) "
+                "or llm.Document.from_bytes(...)",
+            )
+        return {"type": "document", "source": {"type": "url", "url": url}}
     if part.mime_type == "application/pdf":
         return {
             "type": "document",
@@ -61,6 +72,26 @@ def _document(part: llm.Document) -> dict[str, Any]:
         "type": "document",
         "source": {"type": "text", "media_type": "text/plain", "data": text},
     }
+
+
+def _tool_result(request: Request, output: llm.ToolOutput) -> list[dict[str, Any]]:
+    """The content list of a tool result holding the parts a tool returned."""
+    blocks: list[dict[str, Any]] = []
+    for part in output.content:
+        if isinstance(part, llm.Text):
+            if part.text:  # the API refuses empty text blocks
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, llm.Image):
+            blocks.append(_image(request, part))
+        elif isinstance(part, llm.Document):
+            blocks.append(_document(request, part))
+        else:
+            raise _refuse(
+                request,
+                f"{type(part).__name__} in a tool output",
+                "Claude takes text, images and documents in tool results",
+            )
+    return blocks
 
 
 def _blocks(request: Request, message: llm.Message) -> list[dict[str, Any]]:
@@ -76,7 +107,7 @@ def _blocks(request: Request, message: llm.Message) -> list[dict[str, Any]]:
             block: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": part.id,
-                "content": part.result,
+                "content": _tool_result(request, part) if part.content else part.result,
             }
             if part.is_error:
                 block["is_error"] = True
@@ -86,7 +117,7 @@ def _blocks(request: Request, message: llm.Message) -> list[dict[str, Any]]:
         elif isinstance(part, llm.Image):
             blocks.append(_image(request, part))
         elif isinstance(part, llm.Document):
-            blocks.append(_document(part))
+            blocks.append(_document(request, part))
         elif isinstance(part, llm.Thought):
             if part.signature is None or not own_thoughts:
                 continue
@@ -273,5 +304,5 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
     if request.stream:
         body["stream"] = True
     if request.provider_params:
-        body.update(request.provider_params)
+        body = merge_provider_params(request, body, owned=OWNED)
     return body

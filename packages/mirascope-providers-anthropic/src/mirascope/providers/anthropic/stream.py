@@ -11,7 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, new_chunk
+from mirascope.llm.providers import RAW_ARGS_KEY, Decoded, Request, new_chunk, no_reply, parse_json
 
 from . import decode
 
@@ -58,13 +58,13 @@ class _Block:
 
 def _input(text: str) -> dict[str, Any]:
     try:
-        value: object = json.loads(text)
+        value: object = parse_json(text)
     except ValueError:
         # A stream cut off mid-arguments: the text is kept, as the OpenAI decoders keep bad JSON.
-        return {"__raw__": text}
+        return {RAW_ARGS_KEY: text}
     if isinstance(value, dict):
         return cast("dict[str, Any]", value)
-    return {"__raw__": text}
+    return {RAW_ARGS_KEY: text}
 
 
 class MessagesStream:
@@ -191,7 +191,13 @@ class MessagesStream:
         )
 
     def finish(self) -> Decoded:
-        """The reply so far, exactly as the non-streaming decoder gives it; never raises on a cut."""
+        """The reply so far, exactly as the non-streaming decoder gives it, also for a stream cut short.
+
+        Raises:
+            APIError: Nothing of a reply arrived: no `message_start`, no content block.
+        """
         blocks = self._blocks
+        if not self._message and not blocks:
+            raise no_reply(self._request, None, "the stream ended before its message started")
         content = [blocks[index].assemble() for index in sorted(blocks)]
         return decode.decode(self._request, {**self._message, "content": content, "usage": self._usage})

@@ -65,10 +65,13 @@ class GoogleProvider:
         return "<mirascope provider 'google'>"
 
     def base_url(self, options: Mapping[str, object]) -> str:
-        """`GOOGLE_GEMINI_BASE_URL` or the public endpoint; the regional host on Vertex AI."""
+        """`GOOGLE_GEMINI_BASE_URL`, else `GOOGLE_BASE_URL`, else the public endpoint.
+
+        On Vertex AI: `GOOGLE_VERTEX_BASE_URL`, else `GOOGLE_BASE_URL`, else the regional host.
+        """
         if options.get("vertexai"):
             return vertex.base_url(options)
-        return os.environ.get("GOOGLE_GEMINI_BASE_URL") or GEMINI_BASE_URL
+        return os.environ.get("GOOGLE_GEMINI_BASE_URL") or os.environ.get(vertex.BASE_URL_ENV) or GEMINI_BASE_URL
 
     def check_options(self, options: Mapping[str, object]) -> None:
         """Accept `vertexai`, `project`, `location`, `credentials` and `api_version`; refuse anything else."""

@@ -16,7 +16,7 @@ from mirascope.llm import (
     ToolCall,
     Usage,
 )
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, no_reply
 
 from .encode import GENERATED_ID_PREFIX
 
@@ -42,10 +42,18 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
     """Decode a `generateContent` reply.
 
     A prompt blocked before any candidate was written (`promptFeedback.blockReason`) decodes
-    to an empty message with finish reason `"content_filter"`.
+    to an empty message with finish reason `"content_filter"`, and a candidate stopped without
+    content (`SAFETY`, `MAX_TOKENS`, ...) to an empty message with that reason.
+
+    Raises:
+        APIError: No reply at all: no candidate and no block reason, or a candidate with no
+            content that says it stopped normally.
     """
     candidates = body.get("candidates")
     if not candidates:
+        feedback: dict[str, Any] = body.get("promptFeedback") or {}
+        if not feedback.get("blockReason"):
+            raise no_reply(request, body, "no candidate, and no block reason")
         return Decoded(
             message=Message(role="assistant", content=(), model=request.model_id),
             finish_reason="content_filter",
@@ -55,6 +63,9 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
         )
     candidate: dict[str, Any] = candidates[0]
     content: dict[str, Any] | None = candidate.get("content")
+    reason = candidate.get("finishReason")
+    if not (content and content.get("parts")) and reason in (None, "STOP"):
+        raise no_reply(request, body, "a candidate with no content that stopped normally")
     parts: list[ContentPart] = []
     calls = False
     if content:
@@ -86,7 +97,6 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
                 elif mime.startswith("audio/"):
                     append(Audio(mime_type=mime, data=blob.get("data")))
             # Other parts (executableCode, codeExecutionResult, ...) stay in `raw`, resent as is.
-    reason = candidate.get("finishReason")
     if calls:
         finish: FinishReason = "tool_call"
     elif reason is None:

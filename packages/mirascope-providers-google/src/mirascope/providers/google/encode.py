@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mirascope.llm import (
     Audio,
@@ -19,15 +19,28 @@ from mirascope.llm import (
     ToolOutput,
     Video,
     WebSearch,
+    model_info,
 )
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, refuse_tool_cache_breakpoints, warn_ignored
+from mirascope.llm.content import media_type_of
+from mirascope.llm.providers import (
+    FORMAT_TOOL_NAME,
+    Request,
+    media_url,
+    merge_provider_params,
+    refuse_tool_cache_breakpoints,
+    warn_ignored,
+)
 
-from .capabilities import LEVEL_BUDGETS, UNKNOWN, thinking_for
+from .capabilities import LEVEL_BUDGETS, UNKNOWN, base_name, thinking_for
 
 if TYPE_CHECKING:
     from mirascope.llm import FormatMode, Tool
 
-__all__ = ["GENERATED_ID_PREFIX", "encode", "function_declarations", "generation_config", "google_search", "merge"]
+__all__ = ["GENERATED_ID_PREFIX", "OWNED", "encode", "function_declarations", "generation_config", "google_search"]
+
+OWNED = frozenset({"contents"})
+"""Body keys Mirascope always sets from the call itself, which `provider_params` may not (the
+model and streaming are in the URL, out of their reach)."""
 
 GENERATED_ID_PREFIX = "google_"
 """Tool calls Gemini sent without an id get one starting with this; it is never sent back."""
@@ -36,11 +49,10 @@ GENERATED_ID_PREFIX = "google_"
 # send MP3 as `audio/mp3`; the IANA names core sniffs are translated.
 _MIME_ALIASES = {"audio/mpeg": "audio/mp3", "audio/x-wav": "audio/wav", "audio/wave": "audio/wav"}
 
-# URIs Gemini reads itself, as `fileData`: Files API uploads, and Cloud Storage on Vertex AI.
-# Anything else (a web URL) it does not fetch.
-_FILE_URI_PREFIXES = ("https://generativelanguage.googleapis.com/", "gs://")
-# Gemini also watches public YouTube videos by URL.
-_VIDEO_URI_PREFIXES = (*_FILE_URI_PREFIXES, "https://www.youtube.com/", "https://youtu.be/")
+# URIs Gemini reads itself, as `fileData`: web URLs (Files API uploads, public files, YouTube) and
+# Cloud Storage.
+_FILE_URI_SCHEMES = ("https", "http", "gs")
+_YOUTUBE = ("https://www.youtube.com/", "https://youtube.com/", "https://youtu.be/", "https://m.youtube.com/")
 
 _MEDIA = (Image, Audio, Video, Document)
 
@@ -72,7 +84,7 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
                     contents.append(raw)  # pyright: ignore[reportUnknownArgumentType]
                 continue
             foreign = model is not None and not model.startswith("google:")
-            parts = _parts(request, message.content, foreign_signatures=foreign)
+            parts = _parts(request, message.content, foreign_thoughts=foreign)
             # Gemini requires parts in every turn; a reply cut off before any part has none.
             if parts:
                 contents.append({"role": "model", "parts": parts})
@@ -106,20 +118,14 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
                 config["responseJsonSchema"] = format.schema
     if config:
         body["generationConfig"] = config
-    extra = request.provider_params
     tools: list[object] = [{"functionDeclarations": declarations}] if declarations else []
     if request.provider_tools:
         tools.append(google_search(request, request.provider_tools))
     if tools:
-        more = extra.get("tools")
-        if isinstance(more, list):
-            # Built-in tools given as provider_params (`googleSearch`, ...) join the declared
-            # functions rather than replace them.
-            tools.extend(cast("list[object]", more))
-            extra = {**extra, "tools": tools}
         body["tools"] = tools
-    if extra:
-        body = merge(body, extra)
+    if request.provider_params:
+        # Built-in tools given as provider_params (`googleSearch`, ...) join the declared functions.
+        body = merge_provider_params(request, body, owned=OWNED)
     return body
 
 
@@ -172,9 +178,10 @@ def function_declarations(request: Request, tools: Sequence[Tool[..., Any]]) -> 
 
 
 def _parts(
-    request: Request, content: tuple[ContentPart, ...], *, foreign_signatures: bool = False
+    request: Request, content: tuple[ContentPart, ...], *, foreign_thoughts: bool = False
 ) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
+    beside: list[dict[str, Any]] = []  # media from tool outputs that go after the function responses
     append = parts.append
     for part in content:
         if isinstance(part, Text):
@@ -187,15 +194,14 @@ def _parts(
                 call["id"] = part.id
             append({"functionCall": call})
         elif isinstance(part, ToolOutput):
-            response = {"error": part.result} if part.is_error else {"output": part.result}
-            result: dict[str, Any] = {"name": part.name, "response": response}
-            if not part.id.startswith(GENERATED_ID_PREFIX):
-                result["id"] = part.id
-            append({"functionResponse": result})
+            append({"functionResponse": _function_response(request, part, beside)})
         elif isinstance(part, Thought):
+            if foreign_thoughts:
+                # Another provider's reasoning is not Gemini's own thought (its signature would be
+                # rejected); `llm.Thinking(encode_thoughts_as_text=True)` sends it as text instead.
+                continue
             thought: dict[str, Any] = {"text": part.text, "thought": True}
-            # Another provider's signature means nothing to Gemini and would be rejected.
-            if part.signature is not None and not foreign_signatures:
+            if part.signature is not None:
                 thought["thoughtSignature"] = part.signature
             append(thought)
         else:
@@ -205,28 +211,60 @@ def _parts(
                 "prompt-cache breakpoints are for Claude models only; Gemini caches repeated "
                 "prefixes implicitly, or explicitly with provider_params={'cachedContent': ...}",
             )
+    parts.extend(beside)
     return parts
 
 
+# What Gemini 3 takes inside a `functionResponse`; other media a tool returns goes beside it.
+_NESTED_TYPES = ("image/", "application/pdf", "text/plain")
+
+
+def _function_response(request: Request, output: ToolOutput, beside: list[dict[str, Any]]) -> dict[str, Any]:
+    if output.is_error:
+        response: dict[str, Any] = {"error": output.result}
+    else:  # data as the JSON object it is, text as text (Google's documented `output` key)
+        response = {"output": output.value if output.value is not None else output.result}
+    result: dict[str, Any] = {"name": output.name, "response": response}
+    if not output.id.startswith(GENERATED_ID_PREFIX):
+        result["id"] = output.id
+    name = base_name(request.model)
+    gemini_3 = name.startswith("gemini-") and not name.startswith(("gemini-1", "gemini-2"))
+    nested: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    for part in output.content:
+        if not isinstance(part, Text):
+            nests = gemini_3 and (media_type_of(part) or "").startswith(_NESTED_TYPES)
+            (nested if nests else rest).append(_media(request, part))
+    if nested:
+        result["parts"] = nested
+    if rest:
+        beside.append({"text": f"Attached by the {output.name} tool (call {output.id}):"})
+        beside.extend(rest)
+    return result
+
+
 def _media(request: Request, part: Image | Audio | Video | Document) -> dict[str, Any]:
-    mime = part.mime_type
-    if mime is not None:
-        mime = _MIME_ALIASES.get(mime, mime)
     if part.data is not None:
-        return {"inlineData": {"mimeType": mime, "data": part.data}}
-    url = part.url or ""
-    if url.startswith(_VIDEO_URI_PREFIXES if isinstance(part, Video) else _FILE_URI_PREFIXES):
-        file: dict[str, Any] = {"fileUri": url}
-        if mime is not None:
-            file["mimeType"] = mime
-        return {"fileData": file}
-    kind = type(part).__name__
-    raise _refuse(
-        request,
-        f"{kind} by URL",
-        f"the Gemini API does not download {url!r}; pass the bytes instead, "
-        f"e.g. llm.{kind}.from_file(...) or llm.{kind}.from_bytes(...)",
-    )
+        mime = part.mime_type
+        return {"inlineData": {"mimeType": _MIME_ALIASES.get(mime, mime) if mime else mime, "data": part.data}}
+    url = media_url(request, part, reader="Gemini", schemes=_FILE_URI_SCHEMES)
+    # `fileData` needs the media type (Vertex AI refuses a part without it): the part's, else
+    # its URL's file extension's; a YouTube page is read as video.
+    mime = media_type_of(part)
+    if mime is None and isinstance(part, Video) and url.startswith(_YOUTUBE):
+        mime = "video/mp4"
+    if mime is None:
+        kind = type(part).__name__
+        raise _refuse(
+            request,
+            f"{kind} by URL of unknown type",
+            f"Gemini needs the media type of a file it reads by URI, and the URL names none; pass it, "
+            f"e.g. llm.{kind}.from_url(url, mime_type={_EXAMPLE_TYPES[kind]!r})",
+        )
+    return {"fileData": {"mimeType": _MIME_ALIASES.get(mime, mime), "fileUri": url}}
+
+
+_EXAMPLE_TYPES = {"Image": "image/png", "Audio": "audio/mp3", "Video": "video/mp4", "Document": "application/pdf"}
 
 
 def _refuse(request: Request, feature: str, why: str) -> FeatureNotSupportedError:
@@ -273,11 +311,13 @@ def _thinking_config(request: Request, thinking: Thinking | ThinkingLevel) -> di
     if support is None:
         if off or (level == "minimal" and budget is None):
             return None  # a model that does not think already thinks as little as it can
-        raise _refuse(
-            request,
-            f"thinking={thinking!r}",
-            "this model does not think; use a Gemini 2.5 or later model",
-        )
+        if model_info(request.model_id) is not None:
+            raise _refuse(
+                request,
+                f"thinking={thinking!r}",
+                "this model does not think; use a Gemini 2.5 or later model",
+            )
+        support = UNKNOWN  # not in the model table, so not checked: the API judges the setting
     config: dict[str, Any] = {}
     if budget is not None:
         # A budget the user chose goes as given: the API knows each model's range best.
@@ -320,15 +360,3 @@ def _budget(level: str, low: int, high: int) -> int:
     if level == "high":
         return high
     return min(max(LEVEL_BUDGETS[level], low), high)
-
-
-def merge(base: dict[str, Any], extra: Mapping[str, object]) -> dict[str, Any]:
-    """`base` updated with `extra`, nested objects merged, not replaced; neither is changed."""
-    merged = dict(base)
-    for key, value in extra.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            merged[key] = merge(current, value)  # pyright: ignore[reportUnknownArgumentType]
-        else:
-            merged[key] = value
-    return merged

@@ -209,6 +209,9 @@ class GoogleStream:
 
         A reply cut short (no `finishReason` arrived) ends with `"other"`, unless it holds tool
         calls, which Gemini sends whole.
+
+        Raises:
+            APIError: Nothing of a reply arrived (see `decode`).
         """
         body: dict[str, Any] = {}
         if self._candidate:
@@ -225,6 +228,8 @@ class GoogleStream:
             if self._grounding is not None:
                 candidate["groundingMetadata"] = self._grounding
             body["candidates"] = [candidate]
+        elif self._reason is not None:  # the prompt was blocked (`_no_candidate`)
+            body["promptFeedback"] = {"blockReason": self._reason}
         if self._usage is not None:
             body["usageMetadata"] = self._usage
         if self._id is not None:

@@ -16,7 +16,8 @@ from, in order:
    metadata server on Google Cloud), refreshed the same way.
 
 The last two need google-auth, the optional `vertexai` extra
-(`pip install "mirascope-providers-google[vertexai]"`); it is imported only then. Refreshing
+(`pip install --find-links dist "mirascope-providers-google[vertexai]==<this version>"`, as
+the README's Install says); it is imported only then. Refreshing
 tokens goes over httpx, so google-auth needs no `requests` either.
 """
 
@@ -89,9 +90,17 @@ def location(options: Mapping[str, object]) -> str:
     return os.environ.get("GOOGLE_CLOUD_LOCATION") or DEFAULT_LOCATION
 
 
+BASE_URL_ENV = "GOOGLE_BASE_URL"
+"""The `{PREFIX}_BASE_URL` of `google:`, for either API; `GOOGLE_GEMINI_BASE_URL` and
+`GOOGLE_VERTEX_BASE_URL` (the names Google's own SDK reads) win for their own."""
+
+
 def base_url(options: Mapping[str, object]) -> str:
-    """The regional endpoint; `global` has no region in its host name."""
-    configured = os.environ.get("GOOGLE_VERTEX_BASE_URL")
+    """`GOOGLE_VERTEX_BASE_URL`, else `GOOGLE_BASE_URL`, else the regional endpoint.
+
+    The `global` location has no region in its host name.
+    """
+    configured = os.environ.get("GOOGLE_VERTEX_BASE_URL") or os.environ.get(BASE_URL_ENV)
     if configured:
         return configured
     where = location(options)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from attrs import frozen
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Decoded, HTTPRequest, Request, format_request
+from mirascope.llm.providers import FORMAT_TOOL_NAME, Decoded, HTTPRequest, Request, format_request, parse_json
 from mirascope.providers.openai.completions import decode as completions_decode
 from mirascope.providers.openai.completions import encode as completions_encode
 from mirascope.providers.openai.completions.stream import CompletionsStream
@@ -140,16 +140,18 @@ def _calls_tools(request: Request) -> bool:
 
 def _refuse_media(request: Request) -> None:
     for message in request.messages:
-        for part in message.content:
-            if isinstance(part, llm.Image | llm.Audio | llm.Video) or (
-                isinstance(part, llm.Document) and part.mime_type == "application/pdf"
-            ):
-                kind = type(part).__name__
-                raise llm.FeatureNotSupportedError(
-                    f"{request.model_id} takes text only; it cannot take {kind} parts.",
-                    model=request.model_id,
-                    feature=kind,
-                )
+        for outer in message.content:
+            # Media a tool returned would reach the model too.
+            for part in outer.content if isinstance(outer, llm.ToolOutput) else (outer,):
+                if isinstance(part, llm.Image | llm.Audio | llm.Video) or (
+                    isinstance(part, llm.Document) and part.mime_type == "application/pdf"
+                ):
+                    kind = type(part).__name__
+                    raise llm.FeatureNotSupportedError(
+                        f"{request.model_id} takes text only; it cannot take {kind} parts.",
+                        model=request.model_id,
+                        feature=kind,
+                    )
 
 
 def _tool_option(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -226,7 +228,7 @@ def _plain(message: dict[str, Any]) -> dict[str, Any]:
 
 def _parse_reply(request: Request, text: str) -> llm.Text | llm.ToolCall | None:
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError:
         return None
     if not isinstance(data, dict):

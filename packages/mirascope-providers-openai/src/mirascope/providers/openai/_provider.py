@@ -45,12 +45,14 @@ class _OpenAIProtocol:
         self.api_key_env = service.api_key_env
         self.api_key_required = service.api_key_required
         self.api_key_env_fallbacks: tuple[str, ...] = ()
+        # `{PREFIX}_BASE_URL`, named after the service: the default client reads it on every call.
+        self.base_url_env = f"{service.name.upper()}_BASE_URL"
 
     def __repr__(self) -> str:
         return f"<mirascope provider {self.name!r}>"
 
     def base_url(self, options: Mapping[str, object]) -> str:
-        return os.environ.get(f"{self.service.name.upper()}_BASE_URL") or self.service.base_url
+        return os.environ.get(self.base_url_env) or self.service.base_url
 
     def check_options(self, options: Mapping[str, object]) -> None:
         known = _OPENAI_OPTIONS if self.service is OPENAI else self.known_options
@@ -123,7 +125,9 @@ class CompletionsProvider(_OpenAIProtocol):
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
-        body = completions_encode.encode(request, top_k=self.service.top_k, format_mode=mode, strict=strict)
+        body = completions_encode.encode(
+            request, top_k=self.service.top_k, format_mode=mode, strict=strict, service=self.service
+        )
         return HTTPRequest(url=f"{self.root(client.base_url)}/chat/completions", body=body)
 
     def decode(self, request: Request, body: Any) -> Decoded:

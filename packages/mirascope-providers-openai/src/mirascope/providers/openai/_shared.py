@@ -6,9 +6,9 @@ import json
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Request, warn_ignored
+from mirascope.llm.providers import RAW_ARGS_KEY, Request, parse_json, warn_ignored
 
-from .capabilities import effort_for_budget, is_reasoning_model
+from .capabilities import effort_for_budget, is_reasoning_model, reasoning_efforts
 
 
 def obj(value: object) -> dict[str, Any]:
@@ -21,6 +21,14 @@ def objs(value: object) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         return []
     return [cast(dict[str, Any], item) for item in cast(list[object], value) if isinstance(item, dict)]
+
+
+def own_message(request: Request, message: llm.Message) -> bool:
+    """Whether an assistant message came from the provider the request goes to (or was written by hand).
+
+    Only then can its reasoning, signatures and raw items go back as the provider's own.
+    """
+    return message.model is None or message.model.partition(":")[0] == request.model_id.partition(":")[0]
 
 
 def data_url(mime_type: str | None, data: str) -> str:
@@ -38,7 +46,10 @@ def refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedE
 def refuse_part(request: Request, part: llm.ContentPart) -> llm.FeatureNotSupportedError:
     """The error for a user-message part neither OpenAI API takes."""
     if isinstance(part, llm.Video):
-        return refuse(request, "Video", "OpenAI models take no video input")
+        provider = request.model_id.partition(":")[0]
+        if provider in ("openai", "openai-completions", "azure", "azure-completions"):
+            return refuse(request, "Video", "OpenAI models take no video input")
+        return refuse(request, "Video", "Mirascope sends no video over Chat Completions; use a 'google:' model")
     if isinstance(part, llm.CacheControl):
         return refuse(
             request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself"
@@ -51,39 +62,45 @@ def document_text(part: llm.Document) -> str:
     return part.to_bytes().decode("utf-8", errors="replace")
 
 
-def reasoning_effort(request: Request, *, reasoning: bool) -> str | None:
-    """The `reasoning_effort` for `thinking=`, or `None` to send none."""
+def thinking_level(thinking: llm.Thinking | llm.ThinkingLevel) -> str:
+    """The level `thinking=` asks for: a budget becomes the nearest level, `0` is `"none"`."""
+    if isinstance(thinking, str):
+        return thinking
+    if thinking.level is not None:
+        return thinking.level
+    if thinking.budget_tokens is not None:
+        return "none" if thinking.budget_tokens == 0 else effort_for_budget(thinking.budget_tokens)
+    return "medium"
+
+
+def reasoning_effort(request: Request) -> str | None:
+    """The reasoning effort for `thinking=`, as the model takes it, or `None` to send none.
+
+    A model the table knows not to reason refuses a level (`"none"` and `"minimal"` ask for
+    nothing it lacks). An OpenAI model gets the effort it takes nearest the level: where it
+    cannot stop reasoning, `"none"` is its least effort, with a log record. Any other model is
+    not checked: the level goes as given, for the service to judge.
+    """
     thinking = request.params.get("thinking")
     if thinking is None:
         return None
-    if isinstance(thinking, str):
-        level: str | None = thinking
-    elif thinking.level is not None:
-        level = thinking.level
-    elif thinking.budget_tokens is not None:
-        level = "none" if thinking.budget_tokens == 0 else effort_for_budget(thinking.budget_tokens)
-    else:
-        level = "medium"
-    if level == "none":
-        if reasoning:
-            warn_ignored(
-                request.model_id,
-                "thinking='none'",
-                "this model always reasons; its default effort applies",
-            )
-        return None
-    if level == "minimal":
-        if not reasoning:
+    level = thinking_level(thinking)
+    info = llm.model_info(request.model_id)
+    if info is not None and not info.thinking:
+        if level in ("none", "minimal"):
             return None  # a model that does not reason already thinks as little as it can
-        # Only the gpt-5 family has a "minimal" effort; the o-series' least is "low".
-        return "minimal" if request.model.rsplit("/", 1)[-1].startswith("gpt-5") else "low"
-    if not reasoning:
-        raise refuse(
-            request,
-            f"thinking={level!r}",
-            "it is not a reasoning model; use an o-series or gpt-5 model",
-        )
-    return level  # low, medium and high are OpenAI's own effort names
+        raise refuse(request, f"thinking={level!r}", "it is not a reasoning model; use an o-series or gpt-5 model")
+    efforts = reasoning_efforts(request.model)
+    if not efforts:
+        # Unknown to the name rules: sent as given. Known not to reason: only a level it lacks.
+        return None if efforts is not None and level in ("none", "minimal") else level
+    if level in efforts:
+        return level
+    least = next(effort for effort in efforts if effort != "none")
+    if level == "none":
+        why = f"this model always reasons; its least effort, {least!r}, applies"
+        warn_ignored(request.model_id, "thinking='none'", why)
+    return least  # a level it lacks ("none" where it cannot stop, "minimal" where it has none): its least
 
 
 def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> bool:
@@ -110,9 +127,9 @@ def tool_arguments(call: llm.ToolCall) -> str:
 
 
 def parse_arguments(text: str) -> dict[str, object]:
-    """Tool-call arguments from the model's JSON; malformed JSON is kept, not dropped."""
+    """Tool-call arguments from the model's JSON; malformed (or too deeply nested) JSON is kept, not dropped."""
     try:
-        value: object = json.loads(text) if text else {}
+        value: object = parse_json(text) if text else {}
     except ValueError:
-        return {"__raw__": text}
-    return obj(value) if isinstance(value, dict) else {"__raw__": text}  # pyright: ignore[reportUnknownArgumentType]
+        return {RAW_ARGS_KEY: text}
+    return obj(value) if isinstance(value, dict) else {RAW_ARGS_KEY: text}  # pyright: ignore[reportUnknownArgumentType]

@@ -63,7 +63,8 @@ class _Azure(_OpenAIProtocol):
         resource = options.get("resource")
         if isinstance(resource, str) and resource:
             return f"https://{resource}.openai.azure.com/openai/v1"
-        endpoint = os.environ.get(ENDPOINT_ENV)
+        # `AZURE_BASE_URL`, the `{PREFIX}_BASE_URL` every provider reads, before Azure's own variable.
+        endpoint = os.environ.get(self.base_url_env) or os.environ.get(ENDPOINT_ENV)
         if endpoint:
             return azure_root(endpoint.rstrip("/"))
         raise TypeError(

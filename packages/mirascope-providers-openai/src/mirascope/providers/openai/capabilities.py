@@ -23,6 +23,30 @@ def is_reasoning_model(model: str) -> bool:
     return name.startswith(_REASONING_PREFIXES) and not name.startswith("gpt-5-chat")
 
 
+def reasoning_efforts(model: str) -> tuple[str, ...] | None:
+    """The `reasoning_effort` values an OpenAI model takes, least first, by its name.
+
+    `()` for an OpenAI model that does not reason; `None` for a name these rules do not know
+    (another maker's model on a compatible service), whose effort goes as given.
+    """
+    name = model.rsplit("/", 1)[-1]
+    info = llm.model_info(f"openai:{name}")
+    if info is not None and not info.thinking:
+        return ()
+    if name.startswith(("o1", "o3", "o4", "gpt-oss")):
+        return ("low", "medium", "high")
+    if name.startswith("gpt-5"):
+        if name.startswith("gpt-5-chat"):
+            return ()
+        if name.startswith("gpt-5-pro"):
+            return ("high",)
+        # gpt-5.1 and later can turn reasoning off, and have no "minimal".
+        return ("minimal", "low", "medium", "high") if name[5:6] in ("", "-") else ("none", "low", "medium", "high")
+    if name.startswith(("gpt-4", "gpt-3.5", "chatgpt-")):
+        return ()
+    return None
+
+
 def takes_audio_input(model: str) -> bool:
     """Audio input needs an audio model (`gpt-audio`, `gpt-4o-audio-preview`, ...) on Chat Completions."""
     info = llm.model_info(f"openai-completions:{model}")

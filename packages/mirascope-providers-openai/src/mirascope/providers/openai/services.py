@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from attrs import frozen
 
 
@@ -19,6 +21,16 @@ class Service:
     """Local servers (Ollama, vLLM) run without a key."""
     top_k: bool = False
     """Whether the service takes `top_k` (OpenAI itself does not)."""
+    thinking_param: Literal["reasoning_effort", "reasoning", "thinking", "reasoning.enabled"] = "reasoning_effort"
+    """How it takes `thinking=`: OpenAI's `reasoning_effort`; OpenRouter's `reasoning` object
+    (`effort`, or `max_tokens` for a budget, and `exclude` when the thoughts are not wanted
+    back); DeepSeek's `thinking` switch, with `reasoning_effort` while it is on; Together's
+    `reasoning: {"enabled": ...}` switch for its hybrid models, `reasoning_effort` for the
+    models that take an effort (`gpt-oss`)."""
+    reasoning_back: Literal["reasoning", "reasoning_content", "content"] | None = None
+    """Where an assistant message carries its reasoning back on later turns, for a service that
+    keeps reasoning across turns: that message field, or `"content"` for thinking parts in the
+    content list (Mistral's). `None`: earlier reasoning is not sent back."""
 
 
 OPENAI = Service(name="openai", base_url="https://api.openai.com/v1", api_key_env="OPENAI_API_KEY")
@@ -31,6 +43,7 @@ SERVICES: dict[str, Service] = {
             base_url="http://localhost:11434/v1",
             api_key_env="OLLAMA_API_KEY",
             api_key_required=False,
+            reasoning_back="reasoning",
         ),
         Service(
             name="vllm",
@@ -39,22 +52,41 @@ SERVICES: dict[str, Service] = {
             api_key_required=False,
             top_k=True,
         ),
-        Service(name="groq", base_url="https://api.groq.com/openai/v1", api_key_env="GROQ_API_KEY"),
+        Service(
+            name="groq",
+            base_url="https://api.groq.com/openai/v1",
+            api_key_env="GROQ_API_KEY",
+            reasoning_back="reasoning",
+        ),
         Service(
             name="together",
             base_url="https://api.together.xyz/v1",
             api_key_env="TOGETHER_API_KEY",
             top_k=True,
+            thinking_param="reasoning.enabled",
         ),
         Service(
             name="openrouter",
             base_url="https://openrouter.ai/api/v1",
             api_key_env="OPENROUTER_API_KEY",
             top_k=True,
+            thinking_param="reasoning",
+            reasoning_back="reasoning",
         ),
         Service(name="xai", base_url="https://api.x.ai/v1", api_key_env="XAI_API_KEY"),
-        Service(name="deepseek", base_url="https://api.deepseek.com/v1", api_key_env="DEEPSEEK_API_KEY"),
-        Service(name="mistral", base_url="https://api.mistral.ai/v1", api_key_env="MISTRAL_API_KEY"),
+        Service(
+            name="deepseek",
+            base_url="https://api.deepseek.com/v1",
+            api_key_env="DEEPSEEK_API_KEY",
+            thinking_param="thinking",
+            reasoning_back="reasoning_content",
+        ),
+        Service(
+            name="mistral",
+            base_url="https://api.mistral.ai/v1",
+            api_key_env="MISTRAL_API_KEY",
+            reasoning_back="content",
+        ),
     )
 }
 """Every compatible service, by prefix."""

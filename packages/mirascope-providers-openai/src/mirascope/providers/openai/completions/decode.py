@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, no_reply
 
 from .._shared import obj, objs, parse_arguments
 
@@ -52,13 +52,41 @@ def usage(data: dict[str, Any]) -> llm.Usage | None:
     )
 
 
+def content_parts(content: list[Any]) -> tuple[str, str]:
+    """The text and the thinking of a content list (Mistral's reasoning models send one).
+
+    Text parts are `{"type": "text", "text": ...}`; thinking parts are
+    `{"type": "thinking", "thinking": [{"type": "text", "text": ...}, ...]}`. Other parts
+    (references) carry neither.
+    """
+    text: list[str] = []
+    thinking: list[str] = []
+    for part in objs(content):
+        kind = part.get("type")
+        if kind == "text":
+            piece = part.get("text")
+            if isinstance(piece, str):
+                text.append(piece)
+        elif kind == "thinking":
+            inner = part.get("thinking")
+            if isinstance(inner, str):
+                thinking.append(inner)
+            else:
+                thinking.extend(p["text"] for p in objs(inner) if isinstance(p.get("text"), str))
+    return "".join(text), "".join(thinking)
+
+
 def parts_of(message: dict[str, Any]) -> list[llm.ContentPart]:
     """The parts of an assistant message: reasoning, text (`<think>` tags split out), refusal, tool calls."""
     parts: list[llm.ContentPart] = []
     reasoning = message.get("reasoning_content") or message.get("reasoning")
+    content = message.get("content")
+    if isinstance(content, list):
+        content, listed = content_parts(cast("list[Any]", content))
+        if listed:
+            reasoning = f"{reasoning}{listed}" if isinstance(reasoning, str) else listed
     if isinstance(reasoning, str) and reasoning:  # DeepSeek, OpenRouter and vLLM send thinking beside the answer.
         parts.append(llm.Thought(text=reasoning))
-    content = message.get("content")
     if isinstance(content, str) and content:
         if not parts:
             thought, content = split_thinking(content)
@@ -88,6 +116,8 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
             hint="The request may have been filtered; check the provider's message above.",
         )
     choice = choices[0]
+    if not isinstance(choice.get("message"), dict):
+        raise no_reply(request, body, "the choice's message is null")
     message = obj(choice.get("message"))
     parts = parts_of(message)
     refusal = message.get("refusal")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from mirascope import llm
 from mirascope.llm.providers import (
     FORMAT_TOOL_NAME,
     PROVIDER_TOOLS_HINT,
     Request,
+    media_url,
+    merge_provider_params,
     refuse_provider_tools,
     refuse_tool_cache_breakpoints,
     warn_ignored,
@@ -17,64 +19,132 @@ from mirascope.llm.providers import (
 from .._shared import (
     data_url,
     document_text,
+    obj,
+    own_message,
     reasoning_effort,
     refuse,
     refuse_part,
     sampling_params,
     tool_arguments,
 )
-from ..capabilities import AUDIO_FORMATS, takes_audio_input
+from ..capabilities import AUDIO_FORMATS, reasoning_efforts, takes_audio_input
+from ..services import OPENAI, Service
+
+_API = "Chat Completions"
+OWNED = frozenset({"model", "messages", "stream"})
+"""Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
+
+
+def _service(request: Request) -> str:
+    return request.model_id.partition(":")[0]
 
 
 def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
     if isinstance(part, llm.Text):
         return {"type": "text", "text": part.text}
     if isinstance(part, llm.Image):
-        url = part.url if part.url is not None else data_url(part.mime_type, part.data or "")
-        return {"type": "image_url", "image_url": {"url": url}}
+        if part.url is not None:
+            return {"type": "image_url", "image_url": {"url": media_url(request, part, reader=_API)}}
+        return {"type": "image_url", "image_url": {"url": data_url(part.mime_type, part.data or "")}}
     if isinstance(part, llm.Audio):
-        if part.data is None:
-            raise refuse(
-                request,
-                "Audio by URL",
-                "Chat Completions takes audio inline only; use llm.Audio.from_file or from_bytes",
-            )
-        audio_format = AUDIO_FORMATS.get(part.mime_type or "")
-        if audio_format is None:
-            raise refuse(request, f"{part.mime_type} audio", "Chat Completions takes mp3 and wav audio")
-        if request.model_id.startswith("openai-completions:") and not takes_audio_input(request.model):
-            raise refuse(
-                request,
-                "Audio",
-                "audio input needs an audio model such as 'openai-completions:gpt-audio'",
-            )
-        return {"type": "input_audio", "input_audio": {"data": part.data, "format": audio_format}}
+        return _audio(request, part)
     if isinstance(part, llm.Document):
-        if part.data is None:
+        return _document(request, part)
+    raise refuse_part(request, part)
+
+
+def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
+    if _service(request) == "mistral":
+        # Mistral documents inline audio as the base64 text itself, and audio it fetches as
+        # OpenAI's object with the URL for its data.
+        if part.url is None:
+            return {"type": "input_audio", "input_audio": part.data}
+        url = media_url(request, part, reader="Mistral")
+        mime = part.mime_type or ""
+        audio_format = AUDIO_FORMATS.get(mime) or mime.partition("/")[2]
+        if not audio_format:
             raise refuse(
                 request,
-                "Document by URL",
-                "Chat Completions takes documents inline only; use the 'openai:' Responses API or from_file",
+                "Audio by URL of unknown type",
+                "Mistral needs the audio's format; pass it, e.g. llm.Audio.from_url(url, mime_type='audio/mpeg')",
             )
-        if part.mime_type == "application/pdf":
-            return {
-                "type": "file",
-                "file": {
-                    "file_data": data_url(part.mime_type, part.data),
-                    "filename": "document.pdf",
-                },
-            }
+        return {"type": "input_audio", "input_audio": {"data": url, "format": audio_format}}
+    if part.data is None:
+        media_url(request, part, reader=_API)  # another scheme is refused as such
+        raise refuse(
+            request,
+            "Audio by URL",
+            "Chat Completions takes audio inline only; pass the bytes with llm.Audio.from_file(...) "
+            "or llm.Audio.from_bytes(...)",
+        )
+    audio_format = AUDIO_FORMATS.get(part.mime_type or "")
+    if audio_format is None:
+        raise refuse(request, f"{part.mime_type} audio", "Chat Completions takes mp3 and wav audio")
+    if request.model_id.startswith("openai-completions:") and not takes_audio_input(request.model):
+        raise refuse(
+            request,
+            "Audio",
+            "audio input needs an audio model such as 'openai-completions:gpt-audio'",
+        )
+    return {"type": "input_audio", "input_audio": {"data": part.data, "format": audio_format}}
+
+
+def _document(request: Request, part: llm.Document) -> dict[str, Any]:
+    # A document by URL with no known type is taken for a PDF, as every API that fetches one does.
+    if part.mime_type is not None and part.mime_type != "application/pdf":
+        if part.data is None:
+            media_url(request, part, reader=_API)
+            raise refuse(
+                request,
+                "text Document by URL",
+                "text documents are sent as text, so they must be inline; pass the bytes with "
+                "llm.Document.from_file(...) or llm.Document.from_bytes(...)",
+            )
         return {"type": "text", "text": document_text(part)}
-    raise refuse_part(request, part)
+    service = _service(request)
+    if part.url is not None:
+        url = media_url(request, part, reader=_API)
+        if service == "mistral":
+            return {"type": "document_url", "document_url": url}
+        if service == "openrouter":  # OpenRouter fetches a PDF's URL given as its file data
+            name = url.partition("?")[0].rsplit("/", 1)[-1]
+            name = name if name.lower().endswith(".pdf") else "document.pdf"
+            return {"type": "file", "file": {"filename": name, "file_data": url}}
+        raise refuse(
+            request,
+            "Document by URL",
+            "Chat Completions takes PDF documents inline only; pass the bytes with llm.Document.from_file(...) "
+            "or llm.Document.from_bytes(...)"
+            + (", or use the 'openai:' Responses API, which fetches URLs" if service == "openai-completions" else ""),
+        )
+    pdf = data_url("application/pdf", part.data or "")
+    if service == "mistral":
+        return {"type": "document_url", "document_url": pdf}
+    return {"type": "file", "file": {"file_data": pdf, "filename": "document.pdf"}}
+
+
+def _tool_text(request: Request, output: llm.ToolOutput, attachments: list[dict[str, Any]]) -> str:
+    """A tool message's text; the media the tool returned is added to `attachments`."""
+    media = [part for part in output.content if not isinstance(part, llm.Text)]
+    if not media:
+        return output.result
+    attachments.append({"type": "text", "text": f"Attached by the {output.name} tool (call {output.id}):"})
+    attachments.extend(_user_part(request, part) for part in media)
+    note = f"({len(media)} attachment{'s' if len(media) > 1 else ''} from this tool follow in the next user message.)"
+    return f"{output.result}\n{note}" if output.result else note
 
 
 def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
     parts: list[dict[str, Any]] = []
+    attachments: list[dict[str, Any]] = []
     for part in message.content:
         if isinstance(part, llm.ToolOutput):
-            out.append({"role": "tool", "tool_call_id": part.id, "content": part.result})
+            out.append({"role": "tool", "tool_call_id": part.id, "content": _tool_text(request, part, attachments)})
         else:
             parts.append(_user_part(request, part))
+    # Tool messages take text only: media a tool returned follows in a user message, after every
+    # tool message (the API wants those right after the calls).
+    parts[:0] = attachments
     if not parts:
         return
     if len(parts) == 1 and parts[0]["type"] == "text":
@@ -83,12 +153,16 @@ def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> 
         out.append({"role": "user", "content": parts})
 
 
-def _assistant(request: Request, message: llm.Message) -> dict[str, Any]:
-    text: list[str] = []
+def _assistant(request: Request, message: llm.Message, service: Service) -> dict[str, Any]:
+    pieces: list[dict[str, Any]] = []  # the content parts, in order
     calls: list[dict[str, Any]] = []
+    thoughts: list[str] = []
+    # Reasoning goes back only to the service that wrote it, and only where it keeps reasoning
+    # across turns; another provider's thoughts are not this service's to read.
+    back = service.reasoning_back if own_message(request, message) else None
     for part in message.content:
         if isinstance(part, llm.Text):
-            text.append(part.text)
+            pieces.append({"type": "text", "text": part.text})
         elif isinstance(part, llm.ToolCall):
             calls.append(
                 {
@@ -98,20 +172,32 @@ def _assistant(request: Request, message: llm.Message) -> dict[str, Any]:
                 }
             )
         elif isinstance(part, llm.Thought):
-            continue  # Chat Completions has no field for past reasoning; the model re-reasons.
+            if back is None or not part.text:
+                continue
+            if back == "content":
+                pieces.append({"type": "thinking", "thinking": [{"type": "text", "text": part.text}]})
+            else:
+                thoughts.append(part.text)
         else:
             raise refuse(
                 request,
                 f"{type(part).__name__} in an assistant message",
                 "Chat Completions assistant messages hold text and tool calls",
             )
-    content: str | list[dict[str, str]] | None = None
-    if len(text) > 1:
+    content: str | list[dict[str, Any]] | None = None
+    if len(pieces) > 1 or (pieces and pieces[0]["type"] != "text"):
         # Separate parts stay separate (a thought written out as text, then the answer).
-        content = [{"type": "text", "text": piece} for piece in text]
-    elif text or not calls:
-        content = "".join(text)
+        content = pieces
+    elif pieces:
+        content = pieces[0]["text"]
+    elif not calls:
+        content = ""
     encoded: dict[str, Any] = {"role": "assistant", "content": content}
+    if thoughts:
+        encoded[cast(str, back)] = "\n\n".join(thoughts)
+        details = obj(message.raw).get("reasoning_details")
+        if details:  # OpenRouter's reasoning as the model's provider wrote it: signatures, encrypted parts
+            encoded["reasoning_details"] = details
     if calls:
         encoded["tool_calls"] = calls
     return encoded
@@ -138,12 +224,18 @@ def _refuse_provider_tools(request: Request) -> None:
 
 
 def encode(
-    request: Request, *, top_k: bool, format_mode: llm.FormatMode | None = None, strict: bool = False
+    request: Request,
+    *,
+    top_k: bool,
+    format_mode: llm.FormatMode | None = None,
+    strict: bool = False,
+    service: Service = OPENAI,
 ) -> dict[str, Any]:
     """The Chat Completions body for a request.
 
     `format_mode` and `strict` say how to ask for `request.format` (see
-    `llm.providers.format_request`, which also puts its instructions in the messages).
+    `llm.providers.format_request`, which also puts its instructions in the messages);
+    `service` says how the service takes `thinking=` and earlier reasoning.
 
     Raises:
         FeatureNotSupportedError: A part, parameter or provider tool the API cannot take.
@@ -155,7 +247,7 @@ def encode(
         if message.role == "user":
             _user(request, message, messages)
         elif message.role == "assistant":
-            messages.append(_assistant(request, message))
+            messages.append(_assistant(request, message, service))
         else:
             messages.append(_system(request, message))
     body: dict[str, Any] = {"messages": messages, "model": request.model}
@@ -172,9 +264,9 @@ def encode(
         else:
             stop = params["stop"]
             body["stop"] = [stop] if isinstance(stop, str) else stop
-    effort = reasoning_effort(request, reasoning=reasoning)
+    effort = reasoning_effort(request)
     if effort is not None:
-        body["reasoning_effort"] = effort
+        _thinking(request, service, effort, body)
     if request.tools:
         refuse_tool_cache_breakpoints(request)
         body["tools"] = [
@@ -187,8 +279,29 @@ def encode(
         # Without this, a stream reports no token counts at all.
         body["stream_options"] = {"include_usage": True}
     if request.provider_params:
-        body.update(request.provider_params)
+        body = merge_provider_params(request, body, owned=OWNED)
     return body
+
+
+def _thinking(request: Request, service: Service, effort: str, body: dict[str, Any]) -> None:
+    if service.thinking_param == "reasoning":
+        thinking = request.params.get("thinking")
+        settings = thinking if isinstance(thinking, llm.Thinking) else llm.Thinking()
+        reasoning: dict[str, Any] = (
+            {"max_tokens": settings.budget_tokens} if settings.budget_tokens else {"effort": effort}
+        )
+        if not settings.include:
+            reasoning["exclude"] = True
+        body["reasoning"] = reasoning
+    elif service.thinking_param == "thinking":
+        body["thinking"] = {"type": "disabled" if effort == "none" else "enabled"}
+        if effort != "none":
+            body["reasoning_effort"] = effort
+    elif service.thinking_param == "reasoning.enabled" and not reasoning_efforts(request.model):
+        # A hybrid model (Qwen, DeepSeek, GLM, Kimi...) turns thinking on or off; it has no levels.
+        body["reasoning"] = {"enabled": effort != "none"}
+    else:
+        body["reasoning_effort"] = effort
 
 
 def tool_definition(name: str, description: str | None, parameters: dict[str, Any], strict: bool) -> dict[str, Any]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, new_chunk
+from mirascope.llm.providers import Decoded, Request, new_chunk, no_reply
 
 from .._shared import obj, objs
-from .decode import FINISH, THINK_CLOSE, THINK_OPEN, parts_of, usage
+from .decode import FINISH, THINK_CLOSE, THINK_OPEN, content_parts, parts_of, usage
 
 if TYPE_CHECKING:
     from mirascope.llm.providers.http import ErrorSource
@@ -86,6 +86,7 @@ class CompletionsStream:
         "_plain",
         "_provider",
         "_reasoning",
+        "_reasoning_details",
         "_refusal",
         "_request",
         "_tags",
@@ -98,6 +99,7 @@ class CompletionsStream:
         self._request = request
         self._text: list[str] = []
         self._reasoning: list[str] = []
+        self._reasoning_details: dict[int, dict[str, Any]] | None = None
         self._refusal: list[str] = []
         self._calls: dict[int, _Call] = {}
         self._finish: str | None = None
@@ -122,7 +124,7 @@ class CompletionsStream:
             # The hot path, nearly every event of a stream: a text delta and nothing else.
             if len(delta) == 1 and choice["finish_reason"] is None and body.get("usage") is None:
                 content: str = delta["content"]
-                if content and self._plain:
+                if content and self._plain and content.__class__ is str:
                     self._text.append(content)
                     return (new_chunk(_Chunk, (content, "", None, None, None, body)),)
         except (KeyError, TypeError, ValueError):
@@ -154,9 +156,17 @@ class CompletionsStream:
             finish_reason = FINISH.get(finish, "other")
         content: str = delta.get("content") or ""
         thinking: str = delta.get("reasoning_content") or delta.get("reasoning") or ""
+        if isinstance(content, list):
+            # Thinking and text parts (Mistral's reasoning models): no `<think>` tags to look for.
+            content, listed = content_parts(cast("list[Any]", content))
+            thinking += listed
+            self._plain = True
         if thinking:
             self._reasoning.append(thinking)
             self._plain = True  # reasoning beside the answer: the text holds none
+        details = delta.get("reasoning_details")
+        if details:
+            self._details(details)
         if content:
             self._text.append(content)
             if not self._plain:
@@ -203,6 +213,23 @@ class CompletionsStream:
             )
         return tuple(chunks)
 
+    def _details(self, details: object) -> None:
+        """Gather OpenRouter's streamed `reasoning_details`: pieces of one detail share its `index`."""
+        gathered = self._reasoning_details
+        if gathered is None:
+            gathered = self._reasoning_details = {}
+        for position, piece in enumerate(objs(details)):
+            index = piece.get("index", position)
+            detail = gathered.get(index)
+            if detail is None:
+                gathered[index] = dict(piece)
+                continue
+            for key, value in piece.items():
+                if key in ("text", "summary", "data") and isinstance(value, str) and isinstance(detail.get(key), str):
+                    detail[key] += value
+                elif value is not None:
+                    detail[key] = value
+
     def _route(self, content: str) -> tuple[str, str]:
         """The content and thinking of a text delta, while the reply may open with `<think>`."""
         tags = self._tags
@@ -217,10 +244,16 @@ class CompletionsStream:
         return routed
 
     def finish(self) -> Decoded:
-        """The reply assembled so far, as the non-streaming decoder would give it."""
+        """The reply assembled so far, as the non-streaming decoder would give it.
+
+        Raises:
+            APIError: Nothing of a reply arrived: no choice, or only empty ones, and no finish reason.
+        """
         message: dict[str, Any] = {"role": "assistant"}
         if self._reasoning:
             message["reasoning_content"] = "".join(self._reasoning)
+        if self._reasoning_details:
+            message["reasoning_details"] = [self._reasoning_details[index] for index in sorted(self._reasoning_details)]
         text = "".join(self._text)
         if text:
             message["content"] = text
@@ -233,6 +266,8 @@ class CompletionsStream:
         ]
         if calls:
             message["tool_calls"] = calls
+        if self._finish is None and len(message) == 1:
+            raise no_reply(self._request, None, "the stream ended with no choice in any event")
         parts = parts_of(message)
         finish = "refusal" if refusal else FINISH.get(self._finish, "other")
         return Decoded(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request
+from mirascope.llm.providers import Decoded, Request, no_reply
 
 from .._shared import obj, objs, parse_arguments
 
@@ -51,6 +51,8 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
             body=body,
             hint="The model failed while generating; retry, or check the request.",
         )
+    if body.get("output") is None:  # `[]` is an empty reply the model meant; no `output` at all is none
+        raise no_reply(request, body, "the response has no output")
     output = objs(body.get("output"))
     parts: list[llm.ContentPart] = []
     refused = False

@@ -6,12 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, refuse_tool_cache_breakpoints, warn_ignored
+from mirascope.llm.providers import (
+    FORMAT_TOOL_NAME,
+    Request,
+    media_url,
+    merge_provider_params,
+    refuse_tool_cache_breakpoints,
+    warn_ignored,
+)
 
 from .._shared import (
     data_url,
     document_text,
     objs,
+    own_message,
     reasoning_effort,
     refuse,
     refuse_part,
@@ -19,16 +27,21 @@ from .._shared import (
     tool_arguments,
 )
 
+_API = "the Responses API"
+OWNED = frozenset({"model", "input", "stream"})
+"""Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
+
 
 def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
     if isinstance(part, llm.Text):
         return {"type": "input_text", "text": part.text}
     if isinstance(part, llm.Image):
-        url = part.url if part.url is not None else data_url(part.mime_type, part.data or "")
-        return {"type": "input_image", "image_url": url}
+        if part.url is not None:
+            return {"type": "input_image", "image_url": media_url(request, part, reader=_API)}
+        return {"type": "input_image", "image_url": data_url(part.mime_type, part.data or "")}
     if isinstance(part, llm.Document):
         if part.url is not None:
-            return {"type": "input_file", "file_url": part.url}
+            return {"type": "input_file", "file_url": media_url(request, part, reader=_API)}
         if part.mime_type == "application/pdf":
             return {
                 "type": "input_file",
@@ -49,7 +62,13 @@ def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> 
     parts: list[dict[str, Any]] = []
     for part in message.content:
         if isinstance(part, llm.ToolOutput):
-            out.append({"type": "function_call_output", "call_id": part.id, "output": part.result})
+            # Parts a tool returned go as an output list, encoded as a user message's parts are.
+            output: str | list[dict[str, Any]] = (
+                [_user_part(request, item) for item in part.content if not isinstance(item, llm.Text) or item.text]
+                if part.content
+                else part.result
+            )
+            out.append({"type": "function_call_output", "call_id": part.id, "output": output})
         else:
             parts.append(_user_part(request, part))
     if not parts:
@@ -61,8 +80,9 @@ def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> 
 
 
 def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
-    from_openai = message.model is not None and message.model.startswith("openai:")
-    raw_items = objs(message.raw) if from_openai else []
+    # Only the same provider can read its own reasoning items: OpenAI's encrypted reasoning means
+    # nothing to Azure's keys, nor Azure's to OpenAI's.
+    raw_items = objs(message.raw) if own_message(request, message) else []
     if raw_items:
         # The output items as received: ids, reasoning and its encrypted content go back unchanged.
         out.extend(raw_items)
@@ -116,7 +136,7 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
             items.append({"role": "system", "content": message.text})
     body: dict[str, Any] = {"input": items, "model": request.model}
     params = request.params
-    reasoning = sampling_params(request, body, top_k=False)
+    sampling_params(request, body, top_k=False)
     if "max_tokens" in params:
         body["max_output_tokens"] = params["max_tokens"]
     if "seed" in params:
@@ -127,10 +147,10 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
             "stop",
             "the Responses API has no stop sequences; use 'openai-completions:'",
         )
-    effort = reasoning_effort(request, reasoning=reasoning)
+    effort = reasoning_effort(request)
     if effort is not None:
         thinking = params.get("thinking")
-        include = not isinstance(thinking, llm.Thinking) or thinking.include
+        include = effort != "none" and (not isinstance(thinking, llm.Thinking) or thinking.include)
         body["reasoning"] = {"effort": effort, "summary": "auto"} if include else {"effort": effort}
     if request.tools:
         refuse_tool_cache_breakpoints(request)
@@ -144,7 +164,7 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
     if request.stream:
         body["stream"] = True
     if request.provider_params:
-        body.update(request.provider_params)
+        body = merge_provider_params(request, body, owned=OWNED)
     return body
 
 

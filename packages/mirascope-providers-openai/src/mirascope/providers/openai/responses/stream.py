@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, new_chunk
+from mirascope.llm.providers import Decoded, Request, new_chunk, no_reply
 
 from .._shared import obj
 from ..errors import CODES
@@ -179,8 +179,10 @@ class ResponsesStream:
 
     def _completed(self, body: dict[str, Any]) -> tuple[llm.Chunk, ...]:
         response = obj(body.get("response"))
-        if not response.get("output") and self._items:
-            # A server that leaves the items out of the final event still streamed them.
+        output = response.get("output")
+        if self._items and (not isinstance(output, list) or len(cast("list[object]", output)) < len(self._items)):
+            # A server that leaves items out of the final event (all of them, or a call cut off
+            # by max_output_tokens) still streamed them: the reply is what streamed.
             response = {**response, "output": self._output()}
         decoded = self._final = decode(self._request, response)
         return (llm.Chunk(usage=decoded.usage, finish_reason=decoded.finish_reason, raw=body),)
@@ -215,9 +217,15 @@ class ResponsesStream:
         return [self._items[index].so_far() for index in sorted(self._items)]
 
     def finish(self) -> Decoded:
-        """The reply as the non-streaming decoder gives it; for a stream cut short, what arrived."""
+        """The reply as the non-streaming decoder gives it; for a stream cut short, what arrived.
+
+        Raises:
+            APIError: Nothing of a reply arrived: no `response.created`, no output item.
+        """
         if self._final is not None:
             return self._final
+        if self._id is None and not self._items:
+            raise no_reply(self._request, None, "the stream ended before the response was created")
         # No final event: the items so far, marked incomplete so the finish reason says "other".
         body: dict[str, Any] = {"id": self._id, "model": self._model, "status": "incomplete", "output": self._output()}
         return decode(self._request, body)
