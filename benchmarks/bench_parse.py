@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import pydantic
-from mirascope.llm.formatting import format_for
+from mirascope.llm.response_models import format_for
 
 # --- The response model: dataclasses ---------------------------------------------------------
 

@@ -167,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path.write_text(text, "utf-8")
             print(f"wrote {path}")
+    if not args.check and args.root == REPO:
+        # The signatures flag `thinking=` on the table's non-thinking models: keep them in step.
+        import runpy
+
+        overloads = runpy.run_path(str(REPO / "scripts" / "generate_overloads.py"))
+        return overloads["main"]([])
     if stale:
         print(
             f"generate_models: stale {', '.join(stale)}; run `python scripts/generate_models.py` and commit it.",

@@ -18,5 +18,7 @@ echo "== ruff check";        "${UV[@]}" run --no-sync ruff check .
 echo "== ruff format";       "${UV[@]}" run --no-sync ruff format --check .
 echo "== pyright";           "${UV[@]}" run --no-sync pyright
 echo "== generated";         "${UV[@]}" run --no-sync python scripts/generate_models.py --check
+echo "== generated";         "${UV[@]}" run --no-sync python scripts/generate_overloads.py --check
+echo "== generated";         "${UV[@]}" run --no-sync python scripts/provider_tables.py --check
 echo "== fixtures";          "${UV[@]}" run --no-sync python scripts/sync_fixtures.py --check
 echo "== pytest";            "${UV[@]}" run --no-sync pytest "$@"

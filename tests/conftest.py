@@ -35,6 +35,14 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_parameter_warnings() -> None:
+    """A parameter left out is logged once per process and provider; each test sees its own first time."""
+    from mirascope.llm.providers import _parameters  # pyright: ignore[reportPrivateUsage]
+
+    _parameters._warned.clear()  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_default_clients() -> Iterator[None]:
     """Default clients read keys and base URLs from the environment once; each test gets new ones."""
     yield

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# A fresh interpreter per example, and the quickstart loads the real local model.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted([*(REPO / "examples").glob("*.py"), *(REPO / "docs" / "examples").glob("*.py")])
 CANNED = "Try The Name of the Wind by Patrick Rothfuss."

@@ -64,7 +64,7 @@ print(llm.model("local:smollm2", temperature=0, max_tokens=8).call("Say hi.").co
 
 @cache
 def _pypi_reachable() -> bool:
-    try:
+    try:  # an unanswered connect within 5 s is no PyPI to install from, busy machine or not
         socket.create_connection(("pypi.org", 443), timeout=5).close()
     except OSError:
         return False
@@ -107,6 +107,7 @@ def _readme_command(shown: str, wanted: str | None = None) -> str:
 
 
 def _run(argv: list[str], cwd: Path) -> str:
+    # The timeout is a hang guard: an install takes seconds to a minute or two.
     result = subprocess.run(argv, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{shlex.join(argv)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout

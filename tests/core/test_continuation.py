@@ -63,6 +63,15 @@ def test_continue_on_max_tokens_stops_at_its_limit() -> None:
     assert len(server.sent) == 2
 
 
+def test_a_resumed_call_continues_a_cut_reply_as_the_first_call_does() -> None:
+    server = Server("Hello.", _cut("Ala"), "bama.")
+
+    resumed = server.model(continue_on_max_tokens=1).call("Hi").resume("A state?")
+
+    assert (resumed.content, resumed.finish_reason) == ("Alabama.", "stop")
+    assert len(server.sent) == 3
+
+
 def test_a_whole_reply_cannot_be_continued() -> None:
     response = Server("Done.").model().call("?")
 
@@ -81,3 +90,19 @@ def test_the_async_response_continues_the_same_way() -> None:
             return (await first.continue_()).content
 
     assert asyncio.run(run()) == "Hello"
+
+
+def test_an_async_resumed_call_continues_a_cut_reply_as_the_first_call_does() -> None:
+    server = Server("Hello.", _cut("Ala"), "bama.")
+
+    async def run() -> llm.AsyncCallResponse[str]:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(server.handler))
+        client = llm.client("openai-completions", base_url="http://test/v1", api_key="k", async_http_client=http)
+        async with client:
+            model = llm.model("openai-completions:gpt-4o", client=client, continue_on_max_tokens=1)
+            return await (await model.call_async("Hi")).resume("A state?")
+
+    resumed = asyncio.run(run())
+
+    assert (resumed.content, resumed.finish_reason) == ("Alabama.", "stop")
+    assert len(server.sent) == 3

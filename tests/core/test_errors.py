@@ -138,6 +138,7 @@ def test_a_success_status_with_a_non_json_body_is_an_api_error() -> None:
 
 
 def test_a_refused_connection_is_a_connection_error() -> None:
+    # Nothing listens on port 9: the refusal is immediate; the timeout only guards against a hang.
     client = llm.client("openai-completions", base_url="http://127.0.0.1:9/v1", api_key="sk-test", timeout=2)
     with pytest.raises(llm.ConnectionError, match=r"could not reach http://127\.0\.0\.1:9/v1"):
         _call(client)

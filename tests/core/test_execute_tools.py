@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from mirascope import llm
+from mirascope.llm.settings import CallSettings
 
 from tests.support.scenarios import get_current_weather
 
@@ -48,13 +48,18 @@ def weather(city: str) -> Weather:
 @llm.tool
 async def slow_echo(text: str) -> str:
     """Echo, after a while."""
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.01)
     return text
 
 
 def _response(calls: list[llm.ToolCall], tools: list[llm.Tool[..., Any]], cls: type[Any] = llm.CallResponse) -> Any:
     reply = llm.Message(role="assistant", content=tuple(calls))
-    return cls(messages=(llm.messages.user("go"), reply), model="acme:m", finish_reason="tool_call", tools=tools)
+    return cls(
+        messages=(llm.messages.user("go"), reply),
+        model="acme:m",
+        finish_reason="tool_call",
+        settings=CallSettings.from_arguments(tools=tools),
+    )
 
 
 def test_every_call_runs_in_order_and_answers_with_its_id() -> None:
@@ -110,17 +115,25 @@ def test_the_sync_api_runs_an_async_tool_to_completion() -> None:
 
 
 def test_the_async_api_awaits_async_tools_concurrently_in_call_order() -> None:
-    calls = [llm.ToolCall(id=f"c{i}", name="slow_echo", args={"text": str(i)}) for i in range(3)]
-    calls.append(llm.ToolCall(id="c3", name="fail", args={"reason": "no"}))
-    response = _response(calls, [slow_echo, fail], llm.AsyncCallResponse)
+    running: list[str] = []
 
-    start = time.perf_counter()
-    outputs = asyncio.run(response.execute_tools())
-    elapsed = time.perf_counter() - start
+    @llm.tool
+    async def meet(text: str) -> str:
+        """Echo once all three calls are running; the first called finishes last."""
+        running.append(text)
+        # Run one after another, the first would wait here until this hang guard fails it.
+        async with asyncio.timeout(10):
+            while len(running) < 3:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01 * (3 - int(text)))
+        return text
+
+    calls = [llm.ToolCall(id=f"c{i}", name="meet", args={"text": str(i)}) for i in range(3)]
+    calls.append(llm.ToolCall(id="c3", name="fail", args={"reason": "no"}))
+    outputs = asyncio.run(_response(calls, [meet, fail], llm.AsyncCallResponse).execute_tools())
 
     assert [o.result for o in outputs[:3]] == ["0", "1", "2"]
     assert outputs[3].is_error
-    assert elapsed < 0.5  # three 0.2 s tools side by side, not one after another
 
 
 def test_a_reply_without_tool_calls_runs_nothing() -> None:

@@ -21,7 +21,8 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mirascope.llm._partial import NOTHING, PartialJSON, partial_object
+from mirascope.llm._partial_json import NOTHING, PartialJSON
+from mirascope.llm._partial_objects import partial_object
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -342,6 +343,7 @@ _json_values = st.recursive(
 _documents = st.lists(_json_values, max_size=5) | st.dictionaries(_json_strings, _json_values, max_size=5)
 
 
+@pytest.mark.slow  # 300 generated documents: seconds, the rest of the module well under one
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     value=_documents,
@@ -709,7 +711,8 @@ def test_partial_objects_of_a_stream_never_raise_and_end_as_the_full_object() ->
 def test_the_module_loads_and_builds_without_pydantic() -> None:
     code = (
         "import dataclasses, sys\n"
-        "from mirascope.llm._partial import PartialJSON, partial_object\n"
+        "from mirascope.llm._partial_json import PartialJSON\n"
+        "from mirascope.llm._partial_objects import partial_object\n"
         "@dataclasses.dataclass\n"
         "class A:\n    x: int\n"
         "p = PartialJSON(); p.feed('{\"x\": 1}')\n"

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import httpx
 import pytest
 from mirascope import llm
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, StreamDecoder, register, unregister
+from mirascope.llm.providers import (
+    Decoded,
+    HTTPRequest,
+    ParamHandling,
+    Request,
+    StreamDecoder,
+    check_params,
+    register,
+    unregister,
+)
 from mirascope.llm.providers.http import error_from_response
 
 from tests.support.replay import ReplayServer
@@ -22,6 +32,10 @@ class EchoProvider:
     api_key_env = "ACME_API_KEY"
     api_key_env_fallbacks = ()
     api_key_required = False
+    # The made-up protocol has no sampling settings: every call parameter is refused, never dropped.
+    parameters: Mapping[str, ParamHandling] = MappingProxyType(
+        {key: ParamHandling.refuse("the echo protocol takes no parameters") for key in llm.CallParams.__annotations__}
+    )
 
     def __init__(self, base: str, suffix: str = "") -> None:
         self.base = base
@@ -38,6 +52,7 @@ class EchoProvider:
         return {"content-type": "application/json"}
 
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
+        check_params(request, self.parameters)
         prompt = request.messages[-1].text
         return HTTPRequest(url=f"{client.base_url}/generate", body={"model": request.model, "prompt": prompt})
 

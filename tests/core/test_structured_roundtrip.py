@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from mirascope import llm
-from mirascope.llm.formatting import Format, format_for
+from mirascope.llm.response_models import Format, format_for
 
 # ---------------------------------------------------------------------------------------------
 # Types under test. Module level, so that their string annotations resolve.

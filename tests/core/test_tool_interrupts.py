@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from mirascope import llm
+from mirascope.llm.settings import CallSettings
 
 from tests.support.replay import ReplayServer
 
@@ -56,7 +57,10 @@ def _calls(*calls: tuple[str, dict[str, Any]]) -> list[llm.ToolCall]:
 def _response(calls: list[llm.ToolCall], tools: list[Any]) -> llm.AsyncCallResponse[str]:
     reply = llm.Message(role="assistant", content=tuple(calls))
     return llm.AsyncCallResponse(
-        messages=(llm.messages.user("go"), reply), model=MODEL, finish_reason="tool_call", tools=tools
+        messages=(llm.messages.user("go"), reply),
+        model=MODEL,
+        finish_reason="tool_call",
+        settings=CallSettings.from_arguments(tools=tools),
     )
 
 
@@ -107,7 +111,10 @@ def test_an_interrupt_from_the_only_async_tool_propagates_as_itself() -> None:
 def test_an_interrupt_from_a_tool_run_by_the_sync_api_propagates_as_itself() -> None:
     reply = llm.Message(role="assistant", content=tuple(_calls(("exits", {"code": 5}))))
     response = llm.CallResponse(
-        messages=(llm.messages.user("go"), reply), model=MODEL, finish_reason="tool_call", tools=[exits]
+        messages=(llm.messages.user("go"), reply),
+        model=MODEL,
+        finish_reason="tool_call",
+        settings=CallSettings.from_arguments(tools=[exits]),
     )
 
     with pytest.raises(SystemExit) as caught:
@@ -125,7 +132,9 @@ def test_a_cancelled_caller_cancels_the_tools_it_was_running() -> None:
 
     async def main() -> None:
         task = asyncio.ensure_future(response.execute_tools())
-        await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):  # a hang guard
+            while len(started) < 2:  # until both tools are running
+                await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -31,6 +31,9 @@ from tests.support.fixtures import fixtures_dir, load
 from tests.support.scenarios import model_id_for, provider_for
 from tests.support.structured import response_model_for
 
+# Hypothesis runs hundreds of mutants per provider: seconds, so out of the `-m "not slow"` loop.
+pytestmark = pytest.mark.slow
+
 PROVIDERS = ("openai", "openai-completions", "anthropic", "google")
 
 # Hypothesis runs derandomized (the same examples on every run) and keeps no database, so CI

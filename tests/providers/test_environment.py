@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mirascope import llm
 from mirascope.llm.providers import _registry  # pyright: ignore[reportPrivateUsage]
+from mirascope.providers.openai.services import SERVICES
 
 from tests.support.replay import ReplayServer
 
@@ -43,9 +44,9 @@ ENVIRONMENT: dict[str, tuple[str, str, dict[str, Any], str]] = {
     "openai-completions": ("OPENAI_BASE_URL", "OPENAI_API_KEY", _COMPLETION, "/v1/chat/completions"),
     "azure": ("AZURE_BASE_URL", "AZURE_OPENAI_API_KEY", _RESPONSE, "/openai/v1/responses"),
     "azure-completions": ("AZURE_BASE_URL", "AZURE_OPENAI_API_KEY", _COMPLETION, "/openai/v1/chat/completions"),
-    **{
-        service: (f"{service.upper()}_BASE_URL", f"{service.upper()}_API_KEY", _COMPLETION, "/v1/chat/completions")
-        for service in ("ollama", "vllm", "groq", "together", "openrouter", "xai", "deepseek", "mistral")
+    **{  # every compatible service in the list, so that a new one is checked too
+        name: (f"{name.upper()}_BASE_URL", service.api_key_env or "", _COMPLETION, "/v1/chat/completions")
+        for name, service in SERVICES.items()
     },
     "anthropic": ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", _CLAUDE, "/v1/messages"),
     "google": ("GOOGLE_BASE_URL", "GOOGLE_API_KEY", _GEMINI, "/v1beta/models/m:generateContent"),

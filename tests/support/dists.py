@@ -27,6 +27,7 @@ def built() -> Path:
     """A folder holding every wheel and sdist of the workspace, built by `bash scripts/build.sh <folder>`."""
     out = Path(tempfile.mkdtemp(prefix="mirascope-dist-"))
     atexit.register(shutil.rmtree, out, True)
+    # The timeout is a hang guard: the build takes a few seconds.
     result = subprocess.run(
         ["bash", str(REPO / "scripts" / "build.sh"), str(out)], capture_output=True, text=True, timeout=600
     )

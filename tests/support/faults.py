@@ -16,12 +16,14 @@ Completions, Anthropic Messages, Gemini), streamed when the request asked for a 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,6 +31,26 @@ import attrs
 
 Behaviour = Callable[["_Handler"], None]
 """Writes one reply (or fails to) on the handler's connection."""
+
+HOLD = 30.0
+"""Seconds a stalled, dripping or trickling reply keeps its connection before giving up.
+
+The timeouts under test are a second or less, so a call that ends in well under `HOLD` was
+ended by its own timeout; the margin is wide enough for a loaded 2-core machine."""
+
+
+@contextmanager
+def within(seconds: float = HOLD / 2) -> Iterator[None]:
+    """Fail if the block takes `seconds` or more.
+
+    A bound with room for a loaded machine, never a measure of speed: the default (`HOLD / 2`)
+    tells a call ended by its own timeout from one ended by the server giving up after `HOLD`;
+    larger bounds are hang guards.
+    """
+    start = time.monotonic()
+    yield
+    elapsed = time.monotonic() - start
+    assert elapsed < seconds, f"took {elapsed:.2f}s, more than {seconds}s"
 
 
 @attrs.define
@@ -47,6 +69,10 @@ class Request:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # 500 concurrent connects must not overflow the listen backlog: the kernel drops the SYNs
+    # past it, and each such client waits a second to try again. Read by `listen`, in __init__.
+    request_queue_size = 1024
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up mid-reply is what many faults test (limits, timeouts): not news.
         import sys
@@ -73,7 +99,6 @@ class FaultServer:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._server.request_queue_size = 1024  # 500 concurrent connects must not be refused
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
@@ -98,7 +123,10 @@ class FaultServer:
             return self._script.popleft() if self._script else self.then
 
     def wait_until_idle(self, timeout: float = 5.0) -> None:
-        """Wait for every connection to be closed on the server's side too."""
+        """Wait for every connection to be closed on the server's side too.
+
+        `timeout` is a hang guard: the caller asserts on `open_connections` afterwards.
+        """
         deadline = time.monotonic() + timeout
         while self.open_connections and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -159,6 +187,24 @@ class _Handler(BaseHTTPRequestHandler):
 
 _REASONS = {200: "OK", 400: "Bad Request", 408: "Request Timeout", 409: "Conflict", 429: "Too Many Requests"}
 _REASONS |= {500: "Internal Server Error", 503: "Service Unavailable", 529: "Overloaded"}
+
+
+def open_fds() -> int:
+    """File descriptors this process has open (Linux: `/proc/self/fd`)."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def settled_fds(server: FaultServer, before: int) -> int:
+    """Open fds once the server's side has closed too (a moment after the client's).
+
+    Callers assert this is at most `before`, not equal to it: fds that earlier tests left to
+    close (their servers' threads, the garbage collector) may close during the test, never open.
+    """
+    server.wait_until_idle()
+    deadline = time.monotonic() + 5  # a hang guard: the caller asserts on the count
+    while open_fds() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return open_fds()
 
 
 # --- Behaviours ---------------------------------------------------------------------------------
@@ -254,10 +300,10 @@ def reset() -> Behaviour:
 
 
 def stall() -> Behaviour:
-    """No reply at all: the request is read, then nothing until the server closes."""
+    """No reply at all: the request is read, then nothing until the server closes (or `HOLD` passes)."""
 
     def behave(handler: _Handler) -> None:
-        handler.owner.released.wait(30)
+        handler.owner.released.wait(HOLD)
         handler.close_connection = True
 
     return behave
@@ -279,33 +325,35 @@ def cut_stream(after_events: int) -> Behaviour:
 
 
 def stalled_stream(after_events: int) -> Behaviour:
-    """A stream that sends `after_events` whole events, then nothing until the server closes."""
+    """A stream that sends `after_events` whole events, then nothing until the server closes (or `HOLD` passes)."""
 
     def behave(handler: _Handler) -> None:
         handler.head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"})
         for event in _events(handler.received.path)[:after_events]:
             _chunk(handler, event)
         handler.wfile.flush()
-        handler.owner.released.wait(30)
+        handler.owner.released.wait(HOLD)
         handler.close_connection = True
 
     return behave
 
 
 def dripping_stream(every: float) -> Behaviour:
-    """A stream that never ends: a text event every `every` seconds, until the server closes."""
+    """A stream that does not end: a text event every `every` seconds, until the server closes
+    (or `HOLD` passes, when the connection is dropped)."""
 
     def behave(handler: _Handler) -> None:
         first = _events(handler.received.path)[0]
         handler.head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked"})
-        while not handler.owner.released.wait(every):
+        end = time.monotonic() + HOLD
+        while not handler.owner.released.wait(every) and time.monotonic() < end:
             _chunk(handler, first)
-        handler.close_connection = True
+        handler.hang_up()
 
     return behave
 
 
-def trickle(code: int = 200, every: float = 0.05, *, until: float = 30.0) -> Behaviour:
+def trickle(code: int = 200, every: float = 0.05, *, until: float = HOLD) -> Behaviour:
     """A reply whose body does not complete: headers promising a large JSON body (`code` may be
     an error's), then one byte every `every` seconds until the client hangs up, the server
     closes, or `until` seconds have passed."""

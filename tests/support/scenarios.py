@@ -9,17 +9,11 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from mirascope import llm
+from mirascope.providers.openai.services import SERVICES
 
 # Which `provider:` prefix serves each recorded endpoint, by host where the endpoint is shared.
-_SERVICE_HOSTS = {
-    "openrouter.ai": "openrouter",
-    "api.together.xyz": "together",
-    "localhost:11434": "ollama",
-    "api.groq.com": "groq",
-    "api.x.ai": "xai",
-    "api.deepseek.com": "deepseek",
-    "api.mistral.ai": "mistral",
-}
+# Each compatible service's default host, from the services list.
+_SERVICE_HOSTS = {urlsplit(service.base_url).netloc: name for name, service in SERVICES.items()}
 
 
 SECRETS = {"mellon": "Welcome to Moria!", "radiance": "Life before Death"}

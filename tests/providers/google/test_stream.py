@@ -548,7 +548,7 @@ def test_strict_structured_output_through_a_tool_is_refused_before_any_request(
 def test_on_gemini_2_a_schema_beside_tools_is_asked_for_through_a_tool(client: llm.Client) -> None:
     # Gemini 2 cannot hold a reply to a schema while it may also call functions; Gemini 3 can.
     def prepared(model: str, answer: object) -> dict[str, Any]:
-        format = llm.formatting.format_for(answer)  # type: ignore[arg-type]
+        format = llm.response_models.format_for(answer)  # type: ignore[arg-type]
         request = Request(
             model_id=f"google:{model}",
             model=model,

@@ -12,7 +12,7 @@ print(recommend_book("fantasy").content)
 """
 
 from . import messages
-from .agents import Agent, AgentStream, AsyncAgent, agent
+from .agents import Agent, AgentContext, AgentStream, AsyncAgent, agent
 from .calls import AsyncCall, Call, DynamicConfig, Prompt, call
 from .clients import Client, Timeout, client
 from .content import (
@@ -28,7 +28,7 @@ from .content import (
     ToolOutput,
     Video,
 )
-from .context import AgentContext, Context
+from .context import context, override
 from .exceptions import (
     APIError,
     AuthenticationError,
@@ -51,16 +51,15 @@ from .exceptions import (
     ToolError,
     UsageError,
 )
-from .formatting import Format, FormatMode, output_parser, response_model
 from .known_models import KnownModel, ModelInfo, model_info
 from .messages import Message
 from .models import Model, model
-from .overrides import context, override
 from .params import CallParams, Thinking, ThinkingLevel
 from .provider_tools import UserLocation, WebSearch
+from .response_models import Format, FormatMode, output_parser, response_model
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
 from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
-from .tools import BaseTool, Tool, tool
+from .tools import BaseTool, Context, Tool, tool
 
 __all__ = [
     "APIError",

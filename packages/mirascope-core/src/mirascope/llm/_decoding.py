@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._json import MAX_JSON_DEPTH, too_deep
+from ._redact import known, scrub
+from ._values import FinishReason
 from .content import Citation, Text, Thought, ToolCall, ToolOutput
 from .exceptions import APIError, Error
-from .responses import FinishReason
 
 if TYPE_CHECKING:
     from .providers import Decoded, Provider, Request
@@ -174,6 +175,4 @@ def decode_reply(provider: Provider, request: Request, body: Any) -> Decoded:
 
 
 def _redact(error: APIError) -> None:
-    from .providers._redact import known, scrub
-
     scrub(error, known())

@@ -18,11 +18,10 @@ from typing import Any, cast
 import attrs
 
 from .content import TOOL_OUTPUT_PARTS, Text, ToolCall, ToolOutput, ToolOutputPart, json_text
-from .context import Context
 from .exceptions import ToolError
-from .tools import Tool
+from .tools import Context, Tool
 
-__all__ = ["execute", "execute_async", "structure_class"]
+__all__ = ["execute", "execute_async"]
 
 # Computed once per function, as its schema is: reading a signature costs more than running most tools.
 _signatures: weakref.WeakKeyDictionary[Callable[..., object], inspect.Signature] = weakref.WeakKeyDictionary()
@@ -78,7 +77,7 @@ def _structure(tool: Tool[..., Any], bound: inspect.BoundArguments) -> None:
         _hints[tool.fn] = hints = {name: hint for name, hint in hints.items() if not _native(hint)}
     if not hints:
         return
-    from ._structure import structurer
+    from ._structure import structurer  # loaded with the first tool or response model
 
     arguments = bound.arguments
     for name, hint in hints.items():
@@ -271,10 +270,3 @@ async def _concurrently(runs: list[Callable[[], Coroutine[Any, Any, ToolOutput]]
     if escaped:
         raise escaped[0]
     return [cast(ToolOutput, task.result()) for task in tasks]  # a task cancelled from elsewhere raises here
-
-
-def structure_class(cls: type[Any], arguments: dict[str, Any]) -> Any:
-    """An instance of a tool class from the model's (already bound) arguments, nested fields converted."""
-    from ._structure import structurer
-
-    return structurer(cls)(arguments)

@@ -34,7 +34,7 @@ from ._json import too_deep
 __all__ = ["docstring_description", "function_schema", "inline_refs", "strict_schema", "type_schema"]
 
 # Enough for every tool and response model of a program; types made on the fly must not pile up.
-_CACHE_SIZE: Final = 1024
+CACHE_SIZE: Final = 1024
 
 _PRIMITIVES: Final[tuple[tuple[object, str], ...]] = (
     (bool, "boolean"),
@@ -46,7 +46,7 @@ _SEQUENCES: Final[frozenset[type]] = frozenset({list, Sequence, MutableSequence}
 _SETS: Final[frozenset[type]] = frozenset({set, frozenset, Set, MutableSet})
 _MAPPINGS: Final[frozenset[type]] = frozenset({dict, Mapping, MutableMapping})
 # Markers that say something about a field, not about its values.
-_FIELD_MARKERS: Final[frozenset[object]] = frozenset(
+FIELD_MARKERS: Final[frozenset[object]] = frozenset(
     marker
     for marker in (typing.Required, typing.NotRequired, typing.Final, getattr(typing, "ReadOnly", None))
     if marker is not None
@@ -169,12 +169,12 @@ def docstring_description(doc: str | None) -> str | None:
     return _parse_docstring(doc)[0]
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _cached_type_schema(key: tuple[object, str]) -> dict[str, Any]:
     return _schema(key[0], ())
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _cached_function_schema(fn: Callable[..., object], skip_first: bool) -> tuple[str | None, dict[str, Any]]:
     return _function_schema(fn, skip_first)
 
@@ -189,7 +189,7 @@ def _schema(tp: object, outer: tuple[object, ...]) -> dict[str, Any]:
         if description is not None:
             schema["description"] = description
         return schema
-    if origin in _FIELD_MARKERS:
+    if origin in FIELD_MARKERS:
         return _schema(args[0], outer)
     if isinstance(tp, typing.NewType):
         return _schema(tp.__supertype__, outer)
@@ -311,10 +311,10 @@ def _is_class(tp: object) -> typing.TypeGuard[type[Any]]:
 
 
 def _is_record(cls: type[Any]) -> bool:
-    return dataclasses.is_dataclass(cls) or attrs.has(cls) or typing.is_typeddict(cls) or _is_named_tuple(cls)
+    return dataclasses.is_dataclass(cls) or attrs.has(cls) or typing.is_typeddict(cls) or is_named_tuple(cls)
 
 
-def _is_named_tuple(cls: type[Any]) -> bool:
+def is_named_tuple(cls: type[Any]) -> bool:
     return hasattr(cls, "_fields") and issubclass(cls, tuple)
 
 
@@ -324,7 +324,7 @@ def _object_schema(cls: type[Any], outer: tuple[object, ...]) -> dict[str, Any]:
     for klass in _lineage(cls):
         documented.update(_attribute_docstrings(klass))
     inner = (*outer, cls)
-    fields = _record_fields(cls)
+    fields = record_fields(cls)
     properties = {
         field.name: _property_schema(field.hint, inner, documented.get(field.name), field.default) for field in fields
     }
@@ -358,7 +358,7 @@ def _property_schema(
     return schema
 
 
-def _record_fields(cls: type[Any]) -> list[_Field]:
+def record_fields(cls: type[Any]) -> list[_Field]:
     hints = _type_hints(cls)
     if dataclasses.is_dataclass(cls):
         return [
@@ -412,7 +412,7 @@ def _required_marker(hint: object, otherwise: bool) -> bool:
             return True
         if origin is typing.NotRequired:
             return False
-        if origin is Annotated or origin in _FIELD_MARKERS:
+        if origin is Annotated or origin in FIELD_MARKERS:
             hint = typing.get_args(hint)[0]
             continue
         return otherwise
@@ -427,7 +427,7 @@ def _annotated_description(hint: object) -> str | None:
             descriptions = [item for item in metadata if isinstance(item, str)]
             if descriptions:
                 return descriptions[-1]
-        elif origin in _FIELD_MARKERS:
+        elif origin in FIELD_MARKERS:
             hint = typing.get_args(hint)[0]
         else:
             return None
@@ -834,7 +834,7 @@ def _written_docstring(cls: type[Any]) -> str | None:
     if not doc.startswith(f"{cls.__name__}("):
         return doc
     generated: list[str] = []
-    if _is_named_tuple(cls):
+    if is_named_tuple(cls):
         generated.append(f"{cls.__name__}({', '.join(_named_tuple_fields(cls)[0])})")
     if dataclasses.is_dataclass(cls):
         try:
@@ -860,7 +860,7 @@ def _lineage(cls: type[Any]) -> list[type[Any]]:
     return [cls]
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _attribute_docstrings(cls: type[Any]) -> Mapping[str, str]:
     """The string literal under each field in a class body: the docstring tools show for it."""
     try:

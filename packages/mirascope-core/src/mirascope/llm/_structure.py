@@ -27,7 +27,7 @@ from typing import Annotated, Any, Final, Literal
 
 import attrs
 
-from ._schema import _CACHE_SIZE, _FIELD_MARKERS, _is_named_tuple, _record_fields  # pyright: ignore[reportPrivateUsage]
+from ._schema import CACHE_SIZE, FIELD_MARKERS, is_named_tuple, record_fields
 
 __all__ = ["Invalid", "structurer"]
 
@@ -86,7 +86,7 @@ def structurer(tp: object) -> Hook:
         raise TypeError("The type nests too deeply to read JSON into (hundreds of levels).") from None
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _cached(key: tuple[object, str]) -> Hook:
     return _compile(key[0], {})
 
@@ -94,7 +94,7 @@ def _cached(key: tuple[object, str]) -> Hook:
 def _compile(tp: object, building: dict[object, Hook]) -> Hook:
     """`building` holds the classes being compiled around `tp`, so a class can refer to itself."""
     origin: object = typing.get_origin(tp)
-    if origin is Annotated or origin in _FIELD_MARKERS:
+    if origin is Annotated or origin in FIELD_MARKERS:
         return _compile(typing.get_args(tp)[0], building)
     value = getattr(tp, "__value__", None)
     if value is not None and origin is None and not isinstance(tp, type):  # a `type X = ...` alias
@@ -131,7 +131,7 @@ def _compile(tp: object, building: dict[object, Hook]) -> Hook:
         return _mapping(_compile(args[1], building) if len(args) == 2 else _identity)
     if isinstance(tp, type):
         cls = typing.cast("type[Any]", tp)
-        if dataclasses.is_dataclass(cls) or attrs.has(cls) or typing.is_typeddict(cls) or _is_named_tuple(cls):
+        if dataclasses.is_dataclass(cls) or attrs.has(cls) or typing.is_typeddict(cls) or is_named_tuple(cls):
             return _record(cls, building)
     raise TypeError(f"Cannot parse JSON into {tp!r}: it is not a type response models and tools take.")
 
@@ -345,7 +345,7 @@ def _record(cls: type[Any], building: dict[object, Hook]) -> Hook:
         aliases = {attribute.name: attribute.alias for attribute in attrs.fields(cls)}
     fields = [
         (field.name, aliases.get(field.name, field.name), _compile(field.hint, building), field.required)
-        for field in _record_fields(cls)
+        for field in record_fields(cls)
     ]
     record = _generate(cls, dict if typing.is_typeddict(cls) else cls, fields)
     compiled.append(record)

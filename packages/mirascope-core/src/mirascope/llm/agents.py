@@ -18,27 +18,35 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
+from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 
+from attrs import frozen
+
+from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
 from ._typevars import T
 from .clients import Client
-from .context import AgentContext, takes_context
 from .exceptions import Error, MaxStepsError, UsageError
-from .formatting import Format
+from .known_models import KnownModel
 from .messages import Message, as_messages, system
 from .models import Model
 from .params import CallParams
+from .response_models import Format
 from .responses import AsyncCallResponse, CallResponse
 from .streams import Chunk
-from .tools import AnyTool
+from .tools import AnyTool, Context, takes_context
 
-__all__ = ["Agent", "AgentStream", "AsyncAgent", "agent"]
+__all__ = ["Agent", "AgentContext", "AgentStream", "AsyncAgent", "agent"]
 
 DepsT = TypeVar("DepsT")
 U = TypeVar("U")
 
 SystemPrompt = Callable[..., str]
+
+
+@frozen
+class AgentContext(Context[DepsT]):
+    """The context an agent hands to its prompt function and tools."""
 
 
 class _AgentState(Generic[DepsT, T]):
@@ -91,7 +99,7 @@ class Agent(_AgentState[DepsT, T]):
             MaxStepsError: No final answer within `max_steps` replies.
         """
         ctx = self._context(deps)
-        response = self.model._call(self._messages(self._prompt(ctx), content), {}, ctx)  # pyright: ignore[reportPrivateUsage]
+        response = self.model.call_with(self._messages(self._prompt(ctx), content), {}, ctx)
         steps = 1
         while response.tool_calls:
             if steps >= self.max_steps:
@@ -103,16 +111,33 @@ class Agent(_AgentState[DepsT, T]):
 
     def stream(self, content: str | Sequence[Message], *, deps: DepsT | None = None) -> AgentStream[T]:
         """Stream every step: the chunks of each reply in turn, tools run between them."""
-        return AgentStream(self, content, deps)
+        return AgentStream(lambda: self._streamed_steps(content, deps))
+
+    def _streamed_steps(
+        self, content: str | Sequence[Message], deps: DepsT | None
+    ) -> Generator[Chunk, None, CallResponse[T]]:
+        """The chunks of every step, as `__call__` runs them; returns the final response."""
+        ctx = self._context(deps)
+        stream = self.model.stream_with(self._messages(self._prompt(ctx), content), {}, ctx)
+        steps = 1
+        while True:
+            yield from stream
+            response = stream.response
+            if not response.tool_calls:
+                break
+            if steps >= self.max_steps:
+                raise self._too_many(response.messages)
+            stream = stream.resume(stream.execute_tools())
+            steps += 1
+        self._remember(response.messages)
+        return response
 
 
 class AgentStream(Generic[T]):
     """The chunks of every step of an agent's run; `response` is the final one."""
 
-    def __init__(self, agent: Agent[Any, T], content: str | Sequence[Message], deps: object) -> None:
-        self._agent = agent
-        self._content = content
-        self._deps = deps
+    def __init__(self, run: Callable[[], Generator[Chunk, None, CallResponse[T]]]) -> None:
+        self._run = run  # starts the agent's steps (`Agent._streamed_steps`)
         self._response: CallResponse[T] | None = None
         # The iterator running the steps, once one was made; weakly held, as `llm.Stream` holds its own.
         self._reader: weakref.ref[Iterator[Chunk]] | None = None
@@ -133,22 +158,7 @@ class AgentStream(Generic[T]):
         return reader
 
     def _steps(self) -> Iterator[Chunk]:
-        agent = self._agent
-        ctx = agent._context(self._deps)  # pyright: ignore[reportPrivateUsage]
-        messages = agent._messages(agent._prompt(ctx), self._content)  # pyright: ignore[reportPrivateUsage]
-        stream = agent.model._stream(messages, {}, ctx)  # pyright: ignore[reportPrivateUsage]
-        steps = 1
-        while True:
-            yield from stream
-            response = stream.response
-            if not response.tool_calls:
-                break
-            if steps >= agent.max_steps:
-                raise agent._too_many(response.messages)  # pyright: ignore[reportPrivateUsage]
-            stream = stream.resume(stream.execute_tools())
-            steps += 1
-        agent._remember(response.messages)  # pyright: ignore[reportPrivateUsage]
-        self._response = response
+        self._response = yield from self._run()
 
     @property
     def response(self) -> CallResponse[T]:
@@ -180,7 +190,7 @@ class AsyncAgent(_AgentState[DepsT, T]):
         """
         ctx = self._context(deps)
         messages = self._messages(await self._prompt(ctx), content)
-        response = await self.model._call_async(messages, {}, ctx)  # pyright: ignore[reportPrivateUsage]
+        response = await self.model.call_with_async(messages, {}, ctx)
         steps = 1
         while response.tool_calls:
             if steps >= self.max_steps:
@@ -208,72 +218,107 @@ class AgentDecorator(Generic[DepsT, T]):
         return Agent(fn, self._model, self._max_steps)
 
 
+# BEGIN GENERATED overloads of llm.agent (scripts/generate_overloads.py writes these lines from settings.py)
 @overload
+@deprecated("This model cannot think: thinking='low', 'medium' or 'high' raises llm.FeatureNotSupportedError.")
 def agent(
     *,
-    model: str,
-    tools: Sequence[AnyTool] | None = None,
-    deps_type: type[DepsT],
-    response_model: None = None,
-    max_retries: int = 0,
+    model: NonThinkingModel,
+    deps_type: type[Any] | None = None,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    **params: Any,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    thinking: Literal["low", "medium", "high"],
+    **params: Unpack[ParamsBesidesThinking],
+) -> AgentDecorator[Any, Any]: ...
+@overload
+def agent(
+    *,
+    model: KnownModel | str,
+    deps_type: type[DepsT],
+    max_steps: int = 10,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    **params: Unpack[CallParams],
 ) -> AgentDecorator[DepsT, str]: ...
 @overload
 def agent(
     *,
-    model: str,
-    tools: Sequence[AnyTool] | None = None,
+    model: KnownModel | str,
     deps_type: type[DepsT],
-    response_model: type[U] | Format[U],
-    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    **params: Any,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[U] | Format[U],
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    **params: Unpack[CallParams],
 ) -> AgentDecorator[DepsT, U]: ...
 @overload
 def agent(
     *,
-    model: str,
-    tools: Sequence[AnyTool] | None = None,
+    model: KnownModel | str,
     deps_type: None = None,
-    response_model: None = None,
-    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    **params: Any,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    **params: Unpack[CallParams],
 ) -> AgentDecorator[None, str]: ...
 @overload
 def agent(
     *,
-    model: str,
-    tools: Sequence[AnyTool] | None = None,
+    model: KnownModel | str,
     deps_type: None = None,
-    response_model: type[U] | Format[U],
-    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    **params: Any,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[U] | Format[U],
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    **params: Unpack[CallParams],
 ) -> AgentDecorator[None, U]: ...
 def agent(
     misused: object = None,
     /,
     *,
-    model: str | None = None,
-    tools: Sequence[AnyTool] | None = None,
+    model: KnownModel | str | None = None,
     deps_type: type[Any] | None = None,
-    response_model: type[Any] | Format[Any] | None = None,
-    max_retries: int = 0,
     max_steps: int = 10,
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
-    **params: Any,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    **params: Unpack[CallParams],
 ) -> AgentDecorator[Any, Any]:
+    # END GENERATED
     """Make a system-prompt function an agent that runs its tool loop and keeps its history.
 
     Args:
@@ -289,6 +334,12 @@ def agent(
         max_steps: The most replies one call may take; more raises `llm.MaxStepsError`.
         client: A client from `llm.client(...)`; by default the provider's shared one.
         provider_params: Provider-specific parameters, passed through unchanged.
+        continue_on_max_tokens: How many times to continue a reply cut off at `max_tokens`, joining
+            the pieces into one reply (`response.continue_()`).
+        retries: How many times to send a request again after a retryable failure (429, 5xx,
+            408/409, a broken connection, a timeout); by default the client's `max_retries`.
+        fallback: Model ids to try in turn when this one still fails with a retryable error after
+            its retries; `response.model` says which answered.
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
 
     Raises:
@@ -305,14 +356,16 @@ def agent(
             f"llm.agent takes the model by name: write {given} above the function giving the system prompt "
             "(any 'provider:model' id works)."
         )
-    call_params = cast(CallParams, params)  # checked by Model, which refuses unknown ones
-    bound: Model[Any] = Model(
+    bound = Model.from_arguments(
         model,
+        params,
         client=client,
         provider_params=provider_params,
         tools=tools,
         response_model=response_model,
         max_retries=max_retries,
-        **call_params,
+        continue_on_max_tokens=continue_on_max_tokens,
+        retries=retries,
+        fallback=fallback,
     )
     return AgentDecorator(bound, max_steps)

@@ -7,17 +7,19 @@ import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
 
+from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
 from ._typevars import TypeVar
 from .clients import Client
-from .context import Context, takes_context
 from .exceptions import UsageError
-from .formatting import Format
+from .known_models import KnownModel
 from .messages import Message, as_messages
 from .models import Model
 from .params import CallParams
+from .response_models import Format
 from .responses import AsyncCallResponse, CallResponse
+from .settings import changes_from_arguments
 from .streams import AsyncStream, Stream
-from .tools import AnyTool
+from .tools import AnyTool, Context, takes_context
 
 __all__ = ["AsyncCall", "Call", "DynamicConfig", "Prompt", "call"]
 
@@ -64,12 +66,9 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
         return _Prepared(base, prompt, {})
     if isinstance(prompt, dict):
         config = cast(DynamicConfig, prompt)
-        changes: dict[str, object] = dict(config.get("call_params") or {})
-        for key in ("model", "tools"):
-            value = config.get(key)
-            if value is not None:
-                changes[key] = value
-        model = base._replaced(changes) if changes else base  # pyright: ignore[reportPrivateUsage]
+        model_id, params, tools = config.get("model"), config.get("call_params"), config.get("tools")
+        settings = None if tools is None else changes_from_arguments({"tools": tools})
+        model = base.changed(model_id, params, settings) if model_id or params or settings else base
         messages = config.get("messages")
         if messages is None:
             if "role" in config:  # an OpenAI-style message: the list check says how to write it
@@ -124,8 +123,8 @@ class Call(Generic[P, R]):
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
         context = _context(self._context_name, args, kwargs)
         if self.stream:
-            return prepared.model._stream(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
-        return prepared.model._call(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+            return prepared.model.stream_with(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
+        return prepared.model.call_with(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
 
 
 class AsyncCall(Generic[P, AR]):
@@ -149,8 +148,8 @@ class AsyncCall(Generic[P, AR]):
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
         context = _context(self._context_name, args, kwargs)
         if self.stream:
-            return await prepared.model._stream_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
-        return await prepared.model._call_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportPrivateUsage, reportReturnType]
+            return await prepared.model.stream_with_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
+        return await prepared.model.call_with_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
 
 
 class CallDecorator(Protocol[R, AR]):
@@ -162,80 +161,99 @@ class CallDecorator(Protocol[R, AR]):
     def __call__(self, fn: Callable[P, Prompt]) -> Call[P, R]: ...
 
 
+# BEGIN GENERATED overloads of llm.call (scripts/generate_overloads.py writes these lines from settings.py)
+@overload
+@deprecated("This model cannot think: thinking='low', 'medium' or 'high' raises llm.FeatureNotSupportedError.")
+def call(
+    model: NonThinkingModel,
+    *,
+    stream: bool = False,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    thinking: Literal["low", "medium", "high"],
+    **params: Unpack[ParamsBesidesThinking],
+) -> CallDecorator[Any, Any]: ...
 @overload
 def call(
-    model: str,
+    model: KnownModel | str,
     *,
     stream: Literal[False] = False,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: None = None,
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
-    tools: Sequence[AnyTool] | None = None,
-    client: Client | None = None,
-    provider_params: Mapping[str, object] | None = None,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[CallResponse[str], AsyncCallResponse[str]]: ...
 @overload
 def call(
-    model: str,
+    model: KnownModel | str,
     *,
     stream: Literal[False] = False,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: type[U] | Format[U],
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
-    tools: Sequence[AnyTool] | None = None,
-    client: Client | None = None,
-    provider_params: Mapping[str, object] | None = None,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[CallResponse[U], AsyncCallResponse[U]]: ...
 @overload
 def call(
-    model: str,
+    model: KnownModel | str,
     *,
     stream: Literal[True],
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: None = None,
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
-    tools: Sequence[AnyTool] | None = None,
-    client: Client | None = None,
-    provider_params: Mapping[str, object] | None = None,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Stream[str], AsyncStream[str]]: ...
 @overload
 def call(
-    model: str,
+    model: KnownModel | str,
     *,
     stream: Literal[True],
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: type[U] | Format[U],
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
-    tools: Sequence[AnyTool] | None = None,
-    client: Client | None = None,
-    provider_params: Mapping[str, object] | None = None,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Stream[U], AsyncStream[U]]: ...
 def call(
-    model: str,
+    model: KnownModel | str,
     *,
     stream: bool = False,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
     response_model: type[Any] | Format[Any] | None = None,
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
-    tools: Sequence[AnyTool] | None = None,
-    client: Client | None = None,
-    provider_params: Mapping[str, object] | None = None,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> CallDecorator[Any, Any]:
+    # END GENERATED
     """Make a prompt function call `model`.
 
     ```python
@@ -279,8 +297,9 @@ def call(
             f'llm.call takes the model first: write @llm.call("openai:gpt-4o-mini") above def {name}(...), '
             "not a bare @llm.call (any 'provider:model' id works)."
         )
-    bound: Model[Any] = Model(
+    bound = Model.from_arguments(
         model,
+        params,
         client=client,
         provider_params=provider_params,
         tools=tools,
@@ -289,7 +308,6 @@ def call(
         continue_on_max_tokens=continue_on_max_tokens,
         retries=retries,
         fallback=fallback,
-        **params,
     )
 
     def decorate(fn: Callable[P, Any]) -> Call[P, Any] | AsyncCall[P, Any]:

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Literal, cast, overload
 
 from attrs import field, frozen
 
+from ._redact import remember_headers, shown_url
 from .exceptions import MissingAPIKeyError, UsageError
+from .providers._registry import get_provider
 
 if TYPE_CHECKING:
     import asyncio
+    import ssl
 
     import httpx
 
@@ -138,6 +141,25 @@ async def _close_at_shutdown(holder: weakref.ref[_LoopHTTP]) -> AsyncGenerator[N
             await found.close()
 
 
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """The certificates every httpx client we make verifies servers against, loaded once.
+
+    httpx loads the whole CA bundle for each client it builds (some 25 ms of CPU), and we build
+    one per `llm.client` and one per event loop: `asyncio.run` in a loop paid it on every run.
+    A context is not changed once made, so threads and loops share it safely. It reads
+    `SSL_CERT_FILE`/`SSL_CERT_DIR` as httpx does, once, when the first client is made.
+    """
+    global _ssl_context
+    if _ssl_context is None:
+        import httpx
+
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
+
+
 class Client:
     """Settings and connections for one provider.
 
@@ -231,8 +253,6 @@ class Client:
         self._env_api_key = None if api_key is not None else self._environment_key()
 
     def __repr__(self) -> str:
-        from .providers._redact import shown_url
-
         return f"llm.client({self.provider.name!r}, base_url={shown_url(self.base_url)!r})"
 
     def resolve_api_key(self) -> str | None:
@@ -267,9 +287,7 @@ class Client:
         if self._headers is None:
             headers = self.provider.headers(self.resolve_api_key(), self.options)
             headers.update(self.headers)
-            from .providers._redact import remember_headers
-
-            # Logs and errors are redacted of what this client sends (see `providers._redact`).
+            # Logs and errors are redacted of what this client sends (see `_redact`).
             remember_headers(headers, self.base_url)
             for given in (self._user_sync_http, self._user_async_http):
                 if given is not None:
@@ -294,6 +312,7 @@ class Client:
                     import httpx
 
                     http = self._sync_http = httpx.Client(
+                        verify=_shared_ssl_context(),
                         timeout=self._httpx_timeout(),
                         limits=self._limits(),
                         headers=self.request_headers(),
@@ -327,6 +346,7 @@ class Client:
 
             transport = self._transport(1)
             http = httpx.AsyncClient(
+                verify=_shared_ssl_context(),
                 timeout=self._httpx_timeout(),
                 limits=self._limits(),
                 headers=self.request_headers(),
@@ -456,8 +476,6 @@ def client(
         ProviderNotFoundError: The provider is unknown or its package is not installed.
         UsageError: A setting the provider does not know, or one out of range (also a `TypeError`).
     """
-    from .providers._registry import get_provider
-
     if not isinstance(provider, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise UsageError(
             f"llm.client takes the provider prefix, e.g. llm.client('openai'); got {type(provider).__name__}."

@@ -9,6 +9,8 @@ from typing import ClassVar, Literal, Self, TypeAlias, cast
 
 from attrs import field, frozen
 
+from .exceptions import UsageError
+
 __all__ = [
     "Audio",
     "CacheControl",
@@ -128,8 +130,6 @@ def _data_url(url: str) -> tuple[bytes, str | None]:
     """The bytes and the media type (if it names one) of a `data:[<type>][;base64],<data>` URL."""
     from urllib.parse import unquote_to_bytes
 
-    from .exceptions import UsageError
-
     header, comma, payload = url[5:].partition(",")
     if not comma:
         raise UsageError("A data: URL needs a ',' before its data, e.g. 'data:image/png;base64,iVBOR...'.")
@@ -151,7 +151,7 @@ def media_type_of(part: _Media) -> str | None:
     from urllib.parse import urlsplit
 
     guessed = _EXTENSIONS.get(PurePosixPath(urlsplit(part.url).path).suffix.lower())
-    return guessed if guessed is not None and guessed.startswith(part._media_types) else None  # pyright: ignore[reportPrivateUsage]
+    return guessed if guessed is not None and guessed.startswith(_MEDIA_TYPES[part.type]) else None
 
 
 # For each kind of media part: a media type to show in examples, and the formats told from the bytes.
@@ -161,15 +161,20 @@ _KINDS: dict[str, tuple[str, str]] = {
     "video": ("video/mp4", "MP4, WebM or AVI"),
     "document": ("application/pdf", "PDF"),
 }
+# For each kind of media part: the media types it takes.
+_MEDIA_TYPES: dict[str, tuple[str, ...]] = {
+    "image": ("image/",),
+    "audio": ("audio/",),
+    "video": ("video/",),
+    "document": ("application/pdf", "text/"),
+}
 _TEXT_TOO = {"document": " (or mime_type='text/plain' for text)"} | dict.fromkeys(("image", "audio", "video"), "")
 
 
 def _media_type(data: bytes, path: str | None, given: str | None, part: type[_Media]) -> str:
     """The media type of `part`'s bytes: `given`, else read from them (or from `path`'s extension)."""
-    from .exceptions import UsageError
-
     mime = given or _sniff(data, path)
-    kind = part._kind  # pyright: ignore[reportPrivateUsage]
+    kind = part.type
     example, told = _KINDS[kind]
     if mime is None:
         if path is None:
@@ -182,11 +187,11 @@ def _media_type(data: bytes, path: str | None, given: str | None, part: type[_Me
             f"names none. Say what it is: llm.{part.__name__}.from_file({path!r}, mime_type={example!r})"
             f"{_TEXT_TOO[kind]}."
         )
-    if mime.startswith(part._media_types):  # pyright: ignore[reportPrivateUsage]
+    if mime.startswith(_MEDIA_TYPES[kind]):
         return mime
     if given is not None and "/" not in given:
         raise UsageError(f"mime_type={given!r} is not a media type; write the whole type, e.g. mime_type={example!r}.")
-    holder = next((cls for cls in (Image, Audio, Video, Document) if mime.startswith(cls._media_types)), None)  # pyright: ignore[reportPrivateUsage]
+    holder = next((cls for cls in (Image, Audio, Video, Document) if mime.startswith(_MEDIA_TYPES[cls.type])), None)
     fix = f"use llm.{holder.__name__} for it" if holder is not None else f"llm.{part.__name__} takes e.g. {example!r}"
     raise UsageError(f"{mime!r} is not {kind} media; {fix}.")
 
@@ -195,8 +200,8 @@ def _media_type(data: bytes, path: str | None, given: str | None, part: type[_Me
 class _Media:
     """What inline-or-URL parts share; each subclass names its kind and the media types it takes."""
 
-    _kind: ClassVar[str]
-    _media_types: ClassVar[tuple[str, ...]]
+    type: ClassVar[str]
+    """The kind of media: `"image"`, `"audio"`, `"video"` or `"document"`."""
 
     mime_type: str | None
     """The media type, e.g. `"image/png"`; `None` for a URL whose type is not known."""
@@ -234,8 +239,6 @@ class _Media:
     def to_bytes(self) -> bytes:
         """The raw bytes of an inline part."""
         if self.data is None:
-            from .exceptions import UsageError
-
             raise UsageError(f"This part is a URL ({self.url}), not inline bytes; fetch it yourself.")
         return base64.b64decode(self.data)
 
@@ -245,8 +248,6 @@ class Image(_Media):
     """An image, inline or by URL: `Image.from_file`, `Image.from_bytes`, `Image.from_url`."""
 
     type: ClassVar[str] = "image"
-    _kind: ClassVar[str] = "image"
-    _media_types: ClassVar[tuple[str, ...]] = ("image/",)
 
 
 @frozen(kw_only=True)
@@ -254,8 +255,6 @@ class Audio(_Media):
     """A clip of audio, inline or by URL: `Audio.from_file`, `Audio.from_bytes`, `Audio.from_url`."""
 
     type: ClassVar[str] = "audio"
-    _kind: ClassVar[str] = "audio"
-    _media_types: ClassVar[tuple[str, ...]] = ("audio/",)
 
 
 @frozen(kw_only=True)
@@ -263,8 +262,6 @@ class Video(_Media):
     """A video, inline or by URL: `Video.from_file`, `Video.from_bytes`, `Video.from_url`."""
 
     type: ClassVar[str] = "video"
-    _kind: ClassVar[str] = "video"
-    _media_types: ClassVar[tuple[str, ...]] = ("video/",)
 
 
 @frozen(kw_only=True)
@@ -275,8 +272,6 @@ class Document(_Media):
     """
 
     type: ClassVar[str] = "document"
-    _kind: ClassVar[str] = "document"
-    _media_types: ClassVar[tuple[str, ...]] = ("application/pdf", "text/")
 
 
 @frozen
@@ -314,8 +309,6 @@ def _tool_output_parts(parts: object) -> tuple[ToolOutputPart, ...]:
     items = cast("tuple[object, ...]", tuple(parts)) if isinstance(parts, (list, tuple)) else (parts,)  # pyright: ignore[reportUnknownArgumentType]
     for item in items:
         if not isinstance(item, TOOL_OUTPUT_PARTS):
-            from .exceptions import UsageError
-
             raise UsageError(
                 f"A tool output's content holds llm.Text, llm.Image, llm.Audio, llm.Video and llm.Document "
                 f"parts, not {type(item).__name__}; put data in value= (it is sent as JSON)."

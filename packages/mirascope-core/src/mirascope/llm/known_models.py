@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import re
     from typing import TypeAlias
 
-    from .responses import Usage
+    from ._values import Usage
 
     # The rows by id, alias → id, each provider's names longest first, the snapshot-suffix pattern.
     _Index: TypeAlias = tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, tuple[str, ...]], re.Pattern[str]]
@@ -106,7 +106,7 @@ def _load() -> _Index:
     global _index
     import re
 
-    from ._model_data import ALIASES, MODELS
+    from ._model_data import ALIASES, MODELS  # the large table: loaded on the first lookup
 
     names: dict[str, list[str]] = {}
     for model_id in MODELS:

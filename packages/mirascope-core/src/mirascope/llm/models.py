@@ -1,44 +1,41 @@
-"""`llm.model(...)`: a model id plus call parameters, callable directly."""
+"""`llm.model(...)`: a model id, its call parameters and its settings, as one immutable value."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack, cast, get_args, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, cast, overload
 
+import attrs
+from attrs import field, frozen
+
+from . import _calling
+from ._checks import check_model, split_model_id
+from ._decoding import decode_reply
+from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
+from ._retries import is_retryable, joined
 from ._typevars import T
 from .clients import Client, default_client
-from .exceptions import APIError, ProviderNotFoundError, UsageError
-from .formatting import Format, answer_as_text, format_for
-from .known_models import KnownModel, cost_of
+from .content import Text, Thought
+from .context import current as current_overrides
+from .exceptions import APIError, FeatureNotSupportedError, UsageError
+from .known_models import KnownModel
 from .messages import Message, as_messages
-from .overrides import current as current_overrides
-from .params import CallParams, Thinking, ThinkingLevel
-from .responses import AsyncCallResponse, CallResponse, _ResponseData  # pyright: ignore[reportPrivateUsage]
-from .tools import split_tools
+from .params import CallParams, Thinking
+from .providers import Request
+from .providers._registry import generation, get_provider
+from .response_models import Format
+from .responses import AsyncCallResponse, CallResponse, made_response
+from .settings import CallSettings, changes_from_arguments
+from .streams import AsyncStream, Stream
 
 if TYPE_CHECKING:
-    from .context import Context
     from .provider_tools import ProviderTool
-    from .providers import Decoded, Provider, Request
-    from .streams import AsyncStream, Stream
-    from .tools import AnyTool, Tool
+    from .providers import Provider
+    from .tools import AnyTool, Context, Tool
 
 __all__ = ["Model", "model"]
 
-_R = TypeVar("_R", bound=_ResponseData[Any])
-_U = TypeVar("_U")
-
-_PARAM_NAMES = frozenset(CallParams.__annotations__)
-
-# A bare model name is a common slip; these prefixes say which provider it most likely belongs to.
-_GUESSES = (
-    ("gpt-", "openai"),
-    ("o1", "openai"),
-    ("o3", "openai"),
-    ("o4", "openai"),
-    ("claude", "anthropic"),
-    ("gemini", "google"),
-)
+U = TypeVar("U")
 
 
 def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
@@ -46,10 +43,6 @@ def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
 
     The provider's own form of those replies (`raw`) is left out, so that the text is what goes.
     """
-    from attrs import evolve
-
-    from .content import Text, Thought
-
     changed: list[Message] = []
     for message in messages:
         if message.role == "assistant" and any(isinstance(part, Thought) for part in message.content):
@@ -58,278 +51,169 @@ def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
                 for part in message.content
                 if not (isinstance(part, Thought) and not part.text)  # encrypted only: nothing to say
             )
-            message = evolve(message, content=content, raw=None)
+            message = attrs.evolve(message, content=content, raw=None)
         changed.append(message)
     return tuple(changed)
 
 
-def split_model_id(model_id: str) -> tuple[str, str]:
-    """Split `provider:model` at the first `:`; the model part is left untouched."""
-    if not isinstance(model_id, str):  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise UsageError(
-            f"A model id is a str, 'provider:model', e.g. 'openai:gpt-4o-mini'; got {type(model_id).__name__}."
-        )
-    provider, sep, name = model_id.partition(":")
-    if not sep or not provider or not name:
-        guess = next((p for prefix, p in _GUESSES if model_id.startswith(prefix)), None)
-        example = f"{guess}:{model_id}" if guess else "openai:gpt-4o-mini"
-        raise ProviderNotFoundError(
-            f"Model ids are written 'provider:model', e.g. {example!r}; got {model_id!r}.",
-            provider=provider,
-        )
-    return provider, name
-
-
-_THINKING_LEVELS: tuple[str, ...] = get_args(ThinkingLevel)
-
-
-def check_thinking(model_id: str, thinking: object) -> None:
-    """Refuse a `thinking=` that is neither a level nor a well-formed `llm.Thinking`, saying what to write.
-
-    Raised when the model is made (or the setting changed), before any request.
-    """
-    if isinstance(thinking, Thinking):
-        level: object = thinking.level
-        budget: object = thinking.budget_tokens
-        if (level is None or level in _THINKING_LEVELS) and (budget is None or (type(budget) is int and budget >= 0)):
-            return
-        given = f"llm.Thinking(level={level!r}, budget_tokens={budget!r})"
-    elif isinstance(thinking, str) and thinking in _THINKING_LEVELS:
-        return
-    else:
-        given = repr(thinking)
-    off = thinking is False or thinking is None
-    write = "thinking='none' to turn thinking off" if off else "a level, e.g. thinking='medium'"
-    raise UsageError(
-        f"{model_id}: thinking={given} is not a thinking setting; write {write} (the levels are "
-        f"{', '.join(map(repr, _THINKING_LEVELS))}), or llm.Thinking(budget_tokens=2048) for a budget "
-        "of thinking tokens (0 or more)."
-    )
-
-
-def check_params(params: Mapping[str, object]) -> None:
-    """Refuse keyword arguments that are not call parameters, naming the valid ones."""
-    unknown = params.keys() - _PARAM_NAMES
-    if unknown:
-        raise UsageError(
-            f"Unknown call parameter(s) {', '.join(sorted(unknown))}; the common ones are "
-            f"{', '.join(sorted(_PARAM_NAMES))}. Pass provider-specific ones in provider_params={{...}}."
-        )
-
-
-def _check_client(client: object, provider_name: str) -> None:
-    if client is not None and not isinstance(client, Client):
-        raise UsageError(
-            f"client= takes a client from llm.client(...), e.g. client=llm.client({provider_name!r}); "
-            f"got {type(client).__name__}."
-        )
-
-
+@frozen(repr=False, eq=False)  # compared by identity, as before: an override caches by it
 class Model(Generic[T]):
-    """A model and the parameters to call it with.
+    """A model, the parameters to call it with and the call's settings: an immutable value.
 
-    Build one with `llm.model("provider:model", **params)`.
+    Build one with `llm.model("provider:model", **params)`. What changes it (an override, an
+    `llm.context` block, a `DynamicConfig`, a fallback) makes a new one with `changed`; every
+    one made is checked (`_checks.check_model`) before any request.
     """
 
-    __slots__ = (
-        "_failed",
-        "_resolved",
-        "client",
-        "continue_on_max_tokens",
-        "fallback",
-        "format",
-        "id",
-        "max_retries",
-        "name",
-        "params",
-        "provider_name",
-        "provider_params",
-        "provider_tools",
-        "retries",
-        "tools",
+    id: str
+    """The model id, `provider:model`."""
+    params: CallParams = field(factory=lambda: CallParams())
+    """The call parameters every call uses."""
+    settings: CallSettings = field(factory=CallSettings)
+    """Every other setting of its calls: client, tools, response model, retries, fallback, ..."""
+    _failed: tuple[tuple[str, APIError], ...] = field(default=(), eq=False, alias="failed")
+    # On a model a fallback moved to: each earlier model's id and the error it failed with.
+    _resolved: list[tuple[int, Provider]] = field(
+        factory=lambda: cast("list[tuple[int, Provider]]", []), init=False, eq=False
     )
+    # The provider (and a given client checked against it), found on the first call and kept
+    # while the registry is unchanged.
 
-    def __init__(
-        self,
-        id: str,
-        *,
-        client: Client | None = None,
-        provider_params: Mapping[str, object] | None = None,
-        tools: Sequence[AnyTool] | None = None,
-        response_model: type[T] | Format[T] | None = None,
-        max_retries: int = 0,
-        continue_on_max_tokens: int = 0,
-        retries: int | None = None,
-        fallback: str | Sequence[str] = (),
-        **params: Unpack[CallParams],
-    ) -> None:
-        check_params(params)
-        if "thinking" in params:
-            check_thinking(id, params["thinking"])
-        if max_retries < 0:
-            raise UsageError(f"max_retries must be 0 or more; got {max_retries}.")
-        if retries is not None and retries < 0:
-            raise UsageError(f"retries must be 0 or more; got {retries}.")
-        fallback = (fallback,) if isinstance(fallback, str) else tuple(fallback)
-        for fallback_id in fallback:
-            split_model_id(fallback_id)  # a malformed id is refused here, not when it is needed
-        self.id = id
-        """The model id, `provider:model`."""
-        self.provider_name, self.name = split_model_id(id)
-        _check_client(client, self.provider_name)
-        self.params: CallParams = params
-        """The call parameters every call uses."""
-        self.provider_params: Mapping[str, object] = provider_params or {}
-        """Provider-specific parameters, passed through unchanged."""
-        self.client = client
-        """The client to call with; `None` uses the provider's default client."""
-        tools_and_provider_tools = split_tools(tools)
-        self.tools: tuple[Tool[..., Any], ...] = tools_and_provider_tools[0]
-        """Tools the model may call."""
-        self.provider_tools: tuple[ProviderTool, ...] = tools_and_provider_tools[1]
-        """Tools the provider runs itself, such as `llm.WebSearch()`."""
-        self.format: Format[T] | None = None if response_model is None else format_for(response_model)
-        """The structured output asked for, from `response_model`."""
-        self.max_retries = max_retries
-        self.continue_on_max_tokens = continue_on_max_tokens
-        """How many times a reply cut off at `max_tokens` is continued and joined (`continue_`)."""
-        """How many times a reply that does not parse into `response_model` is asked for again."""
-        self.retries = retries
-        """How many times a failed request is sent again; `None` takes the client's `max_retries`."""
-        self.fallback: tuple[str, ...] = fallback
-        """Model ids to send the request to, in turn, when this one fails with a retryable error."""
-        # The provider (and a given client checked against it), found on the first call and kept
-        # while the registry is unchanged.
-        self._resolved: tuple[int, Provider] | None = None
-        # On a model a fallback moved to: each earlier model's id and the error it failed with.
-        self._failed: tuple[tuple[str, APIError], ...] = ()
+    def __attrs_post_init__(self) -> None:
+        check_model(self.id, self.params, self.settings)
+
+    @classmethod
+    def from_arguments(cls, id: str, params: Mapping[str, object], **settings: Any) -> Model[Any]:
+        """A model from the keyword arguments of `llm.model`, `llm.call` or `@llm.agent`."""
+        return cls(id, cast(CallParams, dict(params)), CallSettings(**changes_from_arguments(settings)))
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return f"llm.model({self.id!r}{params})"
 
-    def _replaced(self, changes: Mapping[str, Any]) -> Model[Any]:
-        """This model with some settings changed.
+    @property
+    def provider_name(self) -> str:
+        """The provider part of the id: what comes before the first `:`."""
+        return self.id.partition(":")[0]
 
-        The settings: `model` (an id), `client`, `tools`, `response_model`, `provider_params`,
-        and call parameters by name (merged over these). A copy, so settings it does not know
-        of travel unchanged. Moving to another provider drops the client (one client serves one
-        provider) unless a new one is given, and refuses `provider_params` written for the old
-        provider unless new ones are given.
+    @property
+    def name(self) -> str:
+        """The model part of the id, as the provider names it."""
+        return self.id.partition(":")[2]
+
+    @property
+    def client(self) -> Client | None:
+        """The client to call with; `None` uses the provider's default client."""
+        return self.settings.client
+
+    @property
+    def provider_params(self) -> Mapping[str, object]:
+        """Provider-specific parameters, merged into the request."""
+        return self.settings.provider_params
+
+    @property
+    def tools(self) -> tuple[Tool[..., Any], ...]:
+        """Tools the model may call."""
+        return self.settings.tools
+
+    @property
+    def provider_tools(self) -> tuple[ProviderTool, ...]:
+        """Tools the provider runs itself, such as `llm.WebSearch()`."""
+        return self.settings.provider_tools
+
+    @property
+    def format(self) -> Format[T] | None:
+        """The structured output asked for, from `response_model`."""
+        return self.settings.format
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a reply that does not parse into `response_model` is asked for again."""
+        return self.settings.max_retries
+
+    @property
+    def continue_on_max_tokens(self) -> int:
+        """How many times a reply cut off at `max_tokens` is continued and joined (`continue_`)."""
+        return self.settings.continue_on_max_tokens
+
+    @property
+    def retries(self) -> int | None:
+        """How many times a failed request is sent again; `None` takes the client's `max_retries`."""
+        return self.settings.retries
+
+    @property
+    def fallback(self) -> tuple[str, ...]:
+        """Model ids to send the request to, in turn, when this one fails with a retryable error."""
+        return self.settings.fallback
+
+    def changed(
+        self,
+        model: str | None = None,
+        params: Mapping[str, object] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Model[Any]:
+        """This model with another id, call parameters merged over its own, and settings replaced.
+
+        `settings` is by `CallSettings` field name (`changes_from_arguments` makes it from keyword
+        arguments). Moving to another provider drops the client (one client serves one provider)
+        unless a new one is given, and refuses `provider_params` written for the old provider
+        unless new ones are given.
+
+        Raises:
+            FeatureNotSupportedError: `provider_params` of this provider, moving to another.
         """
-        import copy
-
-        new = copy.copy(self)
-        new._resolved = None
-        model_id = changes.get("model")
-        if model_id is not None and model_id != self.id:
-            new.id = model_id
-            new.provider_name, new.name = split_model_id(model_id)
-            if new.provider_name != self.provider_name:
-                if "client" not in changes:
-                    new.client = None
-                if self.provider_params and "provider_params" not in changes:
-                    from .exceptions import FeatureNotSupportedError
-
-                    raise FeatureNotSupportedError(
-                        f"This call's provider_params {dict(self.provider_params)!r} were written for "
-                        f"{self.provider_name!r} and mean nothing to {new.provider_name!r}; pass "
-                        f"provider_params for {model_id!r} with the override (provider_params={{}} for none).",
-                        model=model_id,
-                        feature="provider_params",
-                    )
-        if "client" in changes:
-            new.client = changes["client"]
-            _check_client(new.client, new.provider_name)
-        if "provider_params" in changes:
-            new.provider_params = changes["provider_params"] or {}
-        if "tools" in changes:
-            from .tools import split_tools
-
-            new.tools, new.provider_tools = split_tools(changes["tools"])
-        if "response_model" in changes:
-            given = changes["response_model"]
-            new.format = None if given is None else format_for(given)
-        params = {key: value for key, value in changes.items() if key in _PARAM_NAMES}
-        if "thinking" in params:
-            check_thinking(new.id, params["thinking"])
-        if params:
-            new.params = cast(CallParams, {**self.params, **params})
-        return new
+        changes = dict(settings or {})
+        model_id = self.id if model is None else model
+        if split_model_id(model_id)[0] != self.provider_name:
+            changes.setdefault("client", None)
+            if self.settings.provider_params and "provider_params" not in changes:
+                raise FeatureNotSupportedError(
+                    f"This call's provider_params {dict(self.settings.provider_params)!r} were written for "
+                    f"{self.provider_name!r} and mean nothing to {split_model_id(model_id)[0]!r}; pass "
+                    f"provider_params for {model_id!r} with the override (provider_params={{}} for none).",
+                    model=model_id,
+                    feature="provider_params",
+                )
+        return Model(
+            model_id,
+            cast(CallParams, {**self.params, **params}) if params else self.params,
+            attrs.evolve(self.settings, **changes) if changes else self.settings,
+        )
 
     def _resolve(self) -> tuple[Provider, Client]:
-        from .providers._registry import generation, get_provider
-
         resolved = self._resolved
-        if resolved is None or resolved[0] != generation():
+        if not resolved or resolved[0][0] != generation():
             provider = get_provider(self.provider_name)
-            client = self.client
+            client = self.settings.client
             if client is not None and client.provider.family != provider.family:
                 raise UsageError(
                     f"A client for {client.provider.name!r} cannot call {self.id!r}: pass "
                     f"client=llm.client({provider.name!r}, ...), or no client= for the default one."
                 )
-            resolved = self._resolved = (generation(), provider)
-        provider = resolved[1]
+            resolved[:] = [(generation(), provider)]
+        provider = resolved[0][1]
         # The default client is asked for on every call: it follows the environment.
-        return provider, self.client or default_client(provider)
+        return provider, self.settings.client or default_client(provider)
 
     def _request(self, content: str | Sequence[Message], stream: bool = False) -> tuple[Provider, Client, Request]:
-        from .providers import Request
-
         provider, client = self._resolve()
         messages = as_messages(content)
         thinking = self.params.get("thinking")
         if isinstance(thinking, Thinking) and thinking.encode_thoughts_as_text:
             messages = thoughts_as_text(messages)
+        settings = self.settings
         request = Request(
             model_id=self.id,
             model=self.name,
             messages=messages,
             params=self.params,
-            provider_params=self.provider_params,
-            tools=self.tools,
-            provider_tools=self.provider_tools,
-            format=self.format,
+            provider_params=settings.provider_params,
+            tools=settings.tools,
+            provider_tools=settings.provider_tools,
+            format=settings.format,
             stream=stream,
         )
         return provider, client, request
-
-    def _respond(
-        self,
-        cls: type[_R],
-        request: Request,
-        decoded: Decoded,
-        body: object,
-        client: Client,
-        metadata: Mapping[str, object],
-        context: Context[Any] | None = None,
-    ) -> _R:
-        message, finish_reason = decoded.message, decoded.finish_reason
-        if self.format is not None:
-            message, finish_reason = answer_as_text(message, finish_reason)
-        usage = decoded.usage
-        return cls(
-            messages=(*request.messages, message),
-            model=self.id,
-            finish_reason=finish_reason,
-            usage=usage,
-            cost=None if usage is None else cost_of(self.id, usage, decoded.provider_model),
-            id=decoded.id,
-            provider_model=decoded.provider_model,
-            raw=body,
-            params=self.params,
-            provider_params=self.provider_params,
-            metadata=metadata,
-            client=client,
-            tools=self.tools,
-            provider_tools=self.provider_tools,
-            format=self.format,
-            max_retries=self.max_retries,
-            retries=self.retries,
-            fallback=self.fallback,
-            context=context,
-        )
 
     def _fall_back(self, error: APIError) -> Model[T]:
         """The next model of `fallback`, after this one failed with `error`; raises when there is none.
@@ -338,21 +222,25 @@ class Model(Generic[T]):
         moved to keeps every setting but the provider's: on another provider it takes that
         provider's default client and no `provider_params`.
         """
-        from ._retries import is_retryable, joined
-
         failed = (*self._failed, (self.id, error))
-        if not self.fallback or not is_retryable(error):
+        if not self.settings.fallback or not is_retryable(error):
             if self._failed:
                 raise joined(failed)
             raise error
-        following = self.fallback[0]
-        changes: dict[str, object] = {"model": following}
+        following, *rest = self.settings.fallback
+        changes: dict[str, object] = {"fallback": tuple(rest)}
         if split_model_id(following)[0] != self.provider_name:
             changes["provider_params"] = {}
-        model = cast("Model[T]", self._replaced(changes))
-        model.fallback = self.fallback[1:]
-        model._failed = failed
-        return model
+        moved = self.changed(following, settings=changes)
+        return Model(moved.id, moved.params, moved.settings, failed=failed)
+
+    def _overridden(self) -> Model[T] | None:
+        """This model as the innermost `llm.context` block around this call changes it, if one does."""
+        overrides = current_overrides()
+        if overrides is None or self._failed:  # a fallback's model was made from an overridden one
+            return None
+        model = overrides.apply(self)
+        return None if model is self else model
 
     def call(self, content: str | Sequence[Message]) -> CallResponse[T]:
         """Call the model with a user message (`str`) or a whole conversation.
@@ -362,124 +250,147 @@ class Model(Generic[T]):
             FeatureNotSupportedError: A parameter or part the model cannot take.
             APIError: The provider failed the call (see its subclasses).
         """
-        return self._call(content, {})
+        return self.call_with(content, {})
 
     async def call_async(self, content: str | Sequence[Message]) -> AsyncCallResponse[T]:
         """The async form of `call`."""
-        return await self._call_async(content, {})
+        return await self.call_with_async(content, {})
 
     def stream(self, content: str | Sequence[Message]) -> Stream[T]:
         """Call the model and read its reply as it is written: iterate the `llm.Stream`.
 
         The request is sent, and its errors raised, here; the chunks follow as they arrive.
         """
-        return self._stream(content, {})
+        return self.stream_with(content, {})
 
     async def stream_async(self, content: str | Sequence[Message]) -> AsyncStream[T]:
         """The async form of `stream`: `async for chunk in await model.stream_async(...)`."""
-        return await self._stream_async(content, {})
+        return await self.stream_with_async(content, {})
 
-    def _stream(
+    def stream_with(
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> Stream[T]:
-        overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
-            return model._stream(content, metadata, context)
-        from .providers.http import attempts_for, open_stream
-        from .streams import Stream
+        """`stream`, with the prompt function's metadata and `llm.Context` (see `_calling.Caller`)."""
+        if (model := self._overridden()) is not None:
+            return model.stream_with(content, metadata, context)
+        from .providers.http import attempts_for, open_stream  # httpx: loaded with the first call
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
-        attempts = attempts_for(client, self.retries)
+        attempts = attempts_for(client, self.settings.retries)
         try:
             http = open_stream(provider, client, request, http_request, attempts)
         except APIError as error:
-            return self._fall_back(error)._stream(content, metadata, context)
+            return self._fall_back(error).stream_with(content, metadata, context)
         return Stream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
-    async def _stream_async(
+    async def stream_with_async(
         self, content: str | Sequence[Message], metadata: Mapping[str, object], context: Context[Any] | None = None
     ) -> AsyncStream[T]:
-        overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
-            return await model._stream_async(content, metadata, context)
-        from .providers.http import attempts_for, open_stream_async
-        from .streams import AsyncStream
+        """The async form of `stream_with`."""
+        if (model := self._overridden()) is not None:
+            return await model.stream_with_async(content, metadata, context)
+        from .providers.http import attempts_for, open_stream_async  # httpx: loaded with the first call
 
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
-        attempts = attempts_for(client, self.retries)
+        attempts = attempts_for(client, self.settings.retries)
         try:
             http = await open_stream_async(provider, client, request, http_request, attempts)
         except APIError as error:
-            return await self._fall_back(error)._stream_async(content, metadata, context)
+            return await self._fall_back(error).stream_with_async(content, metadata, context)
         return AsyncStream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
-    def _call(
+    def call_with(
         self,
         content: str | Sequence[Message],
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
         validate: bool = True,
     ) -> CallResponse[T]:
-        overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
-            return model._call(content, metadata, context, validate)
-        from ._decoding import decode_reply
-        from .providers.http import attempts_for, post_json
+        """`call`, with the prompt function's metadata and `llm.Context` (see `_calling.Caller`).
+
+        `validate=False` returns the reply as it came, without continuing or re-asking.
+        """
+        if (model := self._overridden()) is not None:
+            return model.call_with(content, metadata, context, validate)
+        from .providers.http import attempts_for, post_json  # httpx: loaded with the first call
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
         try:
-            body = post_json(provider, client, request, http_request, attempts_for(client, self.retries))
+            body = post_json(provider, client, request, http_request, attempts_for(client, self.settings.retries))
         except APIError as error:
-            return self._fall_back(error)._call(content, metadata, context, validate)
+            return self._fall_back(error).call_with(content, metadata, context, validate)
         decoded = decode_reply(provider, request, body)
         response_type = cast("type[CallResponse[T]]", CallResponse)
-        response = self._respond(response_type, request, decoded, body, client, metadata, context)
+        response = made_response(response_type, self, request, decoded, body, client, metadata, context)
         if not validate:
             return response
-        for _ in range(self.continue_on_max_tokens):
+        settings = self.settings
+        for _ in range(settings.continue_on_max_tokens):
             if response.finish_reason != "max_tokens":
                 break
             response = response.continue_()
-        if self.max_retries and self.format is not None:
+        if settings.max_retries and settings.format is not None:
             response = response.validate()
         return response
 
-    async def _call_async(
+    async def call_with_async(
         self,
         content: str | Sequence[Message],
         metadata: Mapping[str, object],
         context: Context[Any] | None = None,
         validate: bool = True,
     ) -> AsyncCallResponse[T]:
-        overrides = current_overrides()  # an `llm.context` block around this call
-        if overrides is not None and not self._failed and (model := overrides.apply(self)) is not self:
-            return await model._call_async(content, metadata, context, validate)
-        from ._decoding import decode_reply
-        from .providers.http import attempts_for, post_json_async
+        """The async form of `call_with`."""
+        if (model := self._overridden()) is not None:
+            return await model.call_with_async(content, metadata, context, validate)
+        from .providers.http import attempts_for, post_json_async  # httpx: loaded with the first call
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
         try:
-            body = await post_json_async(provider, client, request, http_request, attempts_for(client, self.retries))
+            body = await post_json_async(
+                provider, client, request, http_request, attempts_for(client, self.settings.retries)
+            )
         except APIError as error:
-            return await self._fall_back(error)._call_async(content, metadata, context, validate)
+            return await self._fall_back(error).call_with_async(content, metadata, context, validate)
         decoded = decode_reply(provider, request, body)
         response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
-        response = self._respond(response_type, request, decoded, body, client, metadata, context)
+        response = made_response(response_type, self, request, decoded, body, client, metadata, context)
         if not validate:
             return response
-        for _ in range(self.continue_on_max_tokens):
+        settings = self.settings
+        for _ in range(settings.continue_on_max_tokens):
             if response.finish_reason != "max_tokens":
                 break
             response = await response.continue_()
-        if self.max_retries and self.format is not None:
+        if settings.max_retries and settings.format is not None:
             response = await response.validate()
         return response
 
 
+_calling.provide_caller(Model)
+
+
+# BEGIN GENERATED overloads of llm.model (scripts/generate_overloads.py writes these lines from settings.py)
+@overload
+@deprecated("This model cannot think: thinking='low', 'medium' or 'high' raises llm.FeatureNotSupportedError.")
+def model(
+    id: NonThinkingModel,
+    *,
+    client: Client | None = None,
+    provider_params: Mapping[str, object] | None = None,
+    tools: Sequence[AnyTool] | None = None,
+    response_model: type[Any] | Format[Any] | None = None,
+    max_retries: int = 0,
+    continue_on_max_tokens: int = 0,
+    retries: int | None = None,
+    fallback: str | Sequence[str] = (),
+    thinking: Literal["low", "medium", "high"],
+    **params: Unpack[ParamsBesidesThinking],
+) -> Model[Any]: ...
 @overload
 def model(
     id: KnownModel | str,
@@ -501,13 +412,13 @@ def model(
     client: Client | None = None,
     provider_params: Mapping[str, object] | None = None,
     tools: Sequence[AnyTool] | None = None,
-    response_model: type[_U] | Format[_U],
+    response_model: type[U] | Format[U],
     max_retries: int = 0,
     continue_on_max_tokens: int = 0,
     retries: int | None = None,
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
-) -> Model[_U]: ...
+) -> Model[U]: ...
 def model(
     id: KnownModel | str,
     *,
@@ -521,6 +432,7 @@ def model(
     fallback: str | Sequence[str] = (),
     **params: Unpack[CallParams],
 ) -> Model[Any]:
+    # END GENERATED
     """A model to call directly: `llm.model("anthropic:claude-sonnet-4-5").call("Hi")`.
 
     Args:
@@ -541,8 +453,9 @@ def model(
             after its retries; `response.model` says which answered.
         **params: Common call parameters (`temperature`, `max_tokens`, ...).
     """
-    return Model(
+    return Model.from_arguments(
         id,
+        params,
         client=client,
         provider_params=provider_params,
         tools=tools,
@@ -551,5 +464,4 @@ def model(
         continue_on_max_tokens=continue_on_max_tokens,
         retries=retries,
         fallback=fallback,
-        **params,
     )

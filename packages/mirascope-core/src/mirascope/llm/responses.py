@@ -3,67 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeAlias, TypeVar
 
+import attrs
 from attrs import field, frozen
 
+from ._calling import Caller, caller
 from ._typevars import T
+from ._values import FinishReason, Usage, added_usage, plain_raw
 from .clients import Client
 from .content import Citation, ContentPart, Image, Text, Thought, ToolCall, ToolOutput
-from .context import Context
-from .exceptions import ParseError
-from .formatting import Format
+from .exceptions import Error, ParseError
+from .known_models import cost_of
 from .messages import Message, user
 from .params import CallParams
 from .provider_tools import ProviderTool
-from .tools import Tool
+from .response_models import Format, answer_as_text
+from .serialization import from_dict, to_dict
+from .settings import CallSettings
+from .tools import Context, Tool
 
 if TYPE_CHECKING:
-    from .models import Model
+    from .providers import Decoded, Request
 
-__all__ = ["AsyncCallResponse", "CallResponse", "FinishReason", "ResumeContent", "StreamEvents", "Usage"]
-
-FinishReason: TypeAlias = Literal["stop", "max_tokens", "tool_call", "refusal", "content_filter", "other"]
-"""Why the model stopped writing."""
+__all__ = [
+    "AsyncCallResponse",
+    "CallResponse",
+    "FinishReason",
+    "ResumeContent",
+    "Usage",
+    "made_response",
+    "next_messages",
+    "next_model",
+    "retry_messages",
+]
 
 ResumeContent: TypeAlias = str | ContentPart | Message | Sequence[str | ContentPart | Message]
 """What `resume` takes: text, parts (tool outputs among them), or whole messages."""
-
-
-class StreamEvents:
-    """A streamed reply's events as they arrived, decoded from JSON the first time they are read.
-
-    Kept as text because almost nobody reads a stream's raw events, and holding every decoded
-    event costs each stream more than the rest of its decoding (the garbage collector walks
-    every retained container); text costs nearly nothing to keep. `[DONE]` and empty events are
-    left out; an event that is not JSON (or nests deeper than `MAX_JSON_DEPTH`) is kept as its text.
-    """
-
-    __slots__ = ("_decoded", "_texts")
-
-    def __init__(self, texts: list[str]) -> None:
-        self._texts = texts
-        self._decoded: list[Any] | None = None
-
-    def decoded(self) -> list[Any]:
-        """The events, decoded once and then kept."""
-        if self._decoded is None:
-            from ._json import parse_json
-
-            events: list[Any] = []
-            for text in self._texts:
-                if not text or text == "[DONE]":
-                    continue
-                try:
-                    events.append(parse_json(text))
-                except ValueError:
-                    events.append(text)
-            self._decoded = events
-        return self._decoded
-
-    def __repr__(self) -> str:
-        return repr(self.decoded())
-
 
 CONTINUE_PROMPT = (
     "Your previous reply was cut off by the output limit. Continue it exactly where it stopped: "
@@ -71,43 +47,13 @@ CONTINUE_PROMPT = (
 )
 """What `continue_` asks the model, after a reply cut off at `max_tokens`."""
 
-
-def plain_raw(raw: object) -> object:
-    """`raw` as the user sees it: a stream's events decoded, anything else as it is."""
-    return raw.decoded() if isinstance(raw, StreamEvents) else raw
+_NOT_SERIALIZED = {"serialized": False}
+# Live Python objects a restored response cannot have: `serialization` leaves these fields out.
 
 
-@frozen(kw_only=True)
-class Usage:
-    """Tokens a call used, counted the same way on every provider."""
-
-    input_tokens: int = 0
-    """Every token of the prompt, cached ones included."""
-    output_tokens: int = 0
-    """Every token the model wrote, reasoning included."""
-    cache_read_tokens: int = 0
-    """Prompt tokens served from the provider's cache (part of `input_tokens`)."""
-    cache_write_tokens: int = 0
-    """Prompt tokens written to the provider's cache (part of `input_tokens`)."""
-    reasoning_tokens: int = 0
-    """Tokens spent thinking (part of `output_tokens`)."""
-
-    @property
-    def total_tokens(self) -> int:
-        """Input and output tokens together."""
-        return self.input_tokens + self.output_tokens
-
-
-def _added(first: Usage | None, second: Usage | None) -> Usage | None:
-    if first is None or second is None:
-        return second or first
-    return Usage(
-        input_tokens=first.input_tokens + second.input_tokens,
-        output_tokens=first.output_tokens + second.output_tokens,
-        cache_read_tokens=first.cache_read_tokens + second.cache_read_tokens,
-        cache_write_tokens=first.cache_write_tokens + second.cache_write_tokens,
-        reasoning_tokens=first.reasoning_tokens + second.reasoning_tokens,
-    )
+def _serialized_settings(settings: CallSettings) -> Mapping[str, object]:
+    # What of the settings `to_dict` keeps, and so what response equality compares.
+    return settings.provider_params
 
 
 _RD = TypeVar("_RD", bound="_ResponseData[Any]")
@@ -133,29 +79,19 @@ class _ResponseData(Generic[T]):
     # Set with `raw=`; read through the `raw` property, which decodes a stream's events.
     params: CallParams = field(factory=lambda: CallParams())
     """The call parameters the call was made with; `resume` reuses them."""
-    provider_params: Mapping[str, object] = field(factory=dict[str, object])
-    """Provider-specific parameters the call was made with; `resume` reuses them."""
+    settings: CallSettings = field(
+        factory=CallSettings, eq=_serialized_settings, repr=False, metadata={"serialized": "inline"}
+    )
+    """Every other setting the call was made with, whole; `resume`, `continue_` and `validate`
+    make the next call with them. Only `provider_params` is serialized."""
     metadata: Mapping[str, object] = field(factory=dict[str, object])
     """Metadata the prompt function returned in its `DynamicConfig`."""
-    client: Client | None = field(default=None, eq=False, repr=False)
+    client: Client | None = field(default=None, eq=False, repr=False, metadata=_NOT_SERIALIZED)
     """The client that made the call; `resume` uses it again. Not serialized."""
-    tools: Sequence[Tool[..., Any]] = field(default=(), eq=False, repr=False)
-    """The tools the call offered; `resume` offers them again. Not serialized."""
-    provider_tools: Sequence[ProviderTool] = field(default=(), eq=False, repr=False)
-    """The tools the provider ran itself (`llm.WebSearch`); `resume` offers them again. Not serialized."""
-    format: Format[T] | None = field(default=None, eq=False, repr=False)
-    """The structured output asked for; `parse` reads the reply into it. Not serialized."""
-    max_retries: int = field(default=0, eq=False, repr=False)
-    """How many times `validate` asks again for a reply that does not parse. Not serialized."""
-    retries: int | None = field(default=None, eq=False, repr=False)
-    """The call's `retries=` (failed requests sent again); `resume` keeps it. Not serialized."""
-    fallback: tuple[str, ...] = field(default=(), eq=False, repr=False)
-    """The models still left to fall back to after the one that answered; `resume` keeps them.
-    Not serialized."""
-    _context: Context[Any] | None = field(default=None, eq=False, repr=False, alias="context")
+    _context: Context[Any] | None = field(default=None, eq=False, repr=False, alias="context", metadata=_NOT_SERIALIZED)
     # The `llm.Context` the prompt function was called with: tools asking for one get it, and
     # `resume` carries it on. Not serialized.
-    _parsed: list[Any] = field(factory=list[Any], init=False, eq=False, repr=False)
+    _parsed: list[Any] = field(factory=list[Any], init=False, eq=False, repr=False, metadata=_NOT_SERIALIZED)
     # The parsed reply once `parse` has succeeded: a reply is parsed once, however often asked.
 
     @property
@@ -194,6 +130,41 @@ class _ResponseData(Generic[T]):
         """Images the model produced."""
         return [part for part in self.messages[-1].content if isinstance(part, Image)]
 
+    @property
+    def provider_params(self) -> Mapping[str, object]:
+        """Provider-specific parameters the call was made with; `resume` reuses them."""
+        return self.settings.provider_params
+
+    @property
+    def tools(self) -> tuple[Tool[..., Any], ...]:
+        """The tools the call offered; `resume` offers them again. Not serialized."""
+        return self.settings.tools
+
+    @property
+    def provider_tools(self) -> tuple[ProviderTool, ...]:
+        """The tools the provider ran itself (`llm.WebSearch`); `resume` offers them again. Not serialized."""
+        return self.settings.provider_tools
+
+    @property
+    def format(self) -> Format[T] | None:
+        """The structured output asked for; `parse` reads the reply into it. Not serialized."""
+        return self.settings.format
+
+    @property
+    def max_retries(self) -> int:
+        """How many times `validate` asks again for a reply that does not parse. Not serialized."""
+        return self.settings.max_retries
+
+    @property
+    def retries(self) -> int | None:
+        """The call's `retries=` (failed requests sent again); `resume` keeps it. Not serialized."""
+        return self.settings.retries
+
+    @property
+    def fallback(self) -> tuple[str, ...]:
+        """The models still left to fall back to after the one that answered (not serialized)."""
+        return self.settings.fallback
+
     def __str__(self) -> str:
         return self.content
 
@@ -203,18 +174,17 @@ class _ResponseData(Generic[T]):
         Raises:
             ParseError: The reply does not fit the response model; the error keeps the text.
         """
-        if self.format is None:
+        format = self.settings.format
+        if format is None:
             return self.content  # pyright: ignore[reportReturnType]
         parsed = self._parsed
         if not parsed:
-            parsed.append(self.format.parse(self.content))
+            parsed.append(format.parse(self.content))
         return parsed[0]
 
     def _continuation(self) -> tuple[Message, ...]:
         """The conversation that asks for the rest of a reply cut off at `max_tokens`."""
         if self.finish_reason != "max_tokens":
-            from .exceptions import Error
-
             raise Error(
                 f"Only a reply cut off at max_tokens can be continued; this one ended with "
                 f"finish_reason={self.finish_reason!r}. Use resume() to send a new message."
@@ -228,8 +198,6 @@ class _ResponseData(Generic[T]):
         cut-off reply; token counts and costs are added up. The provider's own form of the
         pieces (`raw` on the message) is left out, so that `resume` sends the joined text.
         """
-        import attrs
-
         cut, added = self.messages[-1], rest.messages[-1]
         parts = list(cut.content)
         for part in added.content:
@@ -241,75 +209,107 @@ class _ResponseData(Generic[T]):
         return attrs.evolve(
             rest,
             messages=(*self.messages[:-1], message),
-            usage=_added(self.usage, rest.usage),
+            usage=added_usage(self.usage, rest.usage),
             cost=None if self.cost is None or rest.cost is None else self.cost + rest.cost,
-        )
-
-    def _retry(self, retries: int) -> tuple[Message, ...] | None:
-        """The conversation to re-ask with when the reply does not parse; `None` when it does.
-
-        A reply with tool calls is not the answer yet, and counts as parsing.
-
-        Raises:
-            ParseError: The reply does not parse and `retries` is 0; it carries this response.
-        """
-        if self.format is None or self.finish_reason == "tool_call":
-            return None
-        try:
-            self.parse()
-        except ParseError as error:
-            if retries <= 0:
-                error.response = self
-                raise
-            return self._next_messages(error.retry_message())
-        return None
-
-    def _model(self) -> Model[T]:
-        from .models import Model
-
-        return Model(
-            self.model,
-            client=self.client,
-            provider_params=self.provider_params,
-            tools=(*self.tools, *self.provider_tools),
-            response_model=self.format,
-            max_retries=self.max_retries,
-            retries=self.retries,
-            fallback=self.fallback,
-            **self.params,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """This response as plain JSON-ready data; `from_dict` restores it."""
-        from .serialization import to_dict
-
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Rebuild a response from `to_dict` output (for instance after a JSON round-trip)."""
-        from .serialization import from_dict
-
         return from_dict(cls, data)
 
-    def _next_messages(self, content: ResumeContent) -> tuple[Message, ...]:
-        if isinstance(content, Message):
-            return (*self.messages, content)
-        if isinstance(content, str) or not isinstance(content, Sequence):
-            return (*self.messages, user(content))
-        new: list[Message] = []
-        parts: list[str | ContentPart] = []
-        for item in content:
-            if isinstance(item, Message):
-                if parts:
-                    new.append(user(parts))
-                    parts = []
-                new.append(item)
-            else:
-                parts.append(item)
-        if parts:
-            new.append(user(parts))
-        return (*self.messages, *new)
+
+_R = TypeVar("_R", bound=_ResponseData[Any])
+
+
+def made_response(
+    cls: type[_R],
+    model: Caller[Any],
+    request: Request,
+    decoded: Decoded,
+    raw: object,
+    client: Client,
+    metadata: Mapping[str, object],
+    context: Context[Any] | None = None,
+) -> _R:
+    """The response to `request`, which `model` made: from a call's body or a stream's events."""
+    settings = model.settings
+    message, finish_reason = decoded.message, decoded.finish_reason
+    if settings.format is not None:
+        message, finish_reason = answer_as_text(message, finish_reason)
+    usage = decoded.usage
+    return cls(
+        messages=(*request.messages, message),
+        model=model.id,
+        finish_reason=finish_reason,
+        usage=usage,
+        cost=None if usage is None else cost_of(model.id, usage, decoded.provider_model),
+        id=decoded.id,
+        provider_model=decoded.provider_model,
+        raw=raw,
+        params=model.params,
+        settings=settings,
+        metadata=metadata,
+        client=client,
+        context=context,
+    )
+
+
+def next_model(response: _ResponseData[T]) -> Caller[T]:
+    """The model the conversation goes on with: the one that answered, every setting kept.
+
+    The client that made the call goes on too, the provider's default one included.
+    """
+    settings = response.settings
+    client = response.client
+    if client is not None and client is not settings.client:
+        settings = attrs.evolve(settings, client=client)
+    return caller(response.model, response.params, settings)
+
+
+def next_messages(response: _ResponseData[Any], content: ResumeContent) -> tuple[Message, ...]:
+    """The conversation so far plus `content`: what `resume` sends."""
+    if isinstance(content, Message):
+        return (*response.messages, content)
+    if isinstance(content, str) or not isinstance(content, Sequence):
+        return (*response.messages, user(content))
+    new: list[Message] = []
+    parts: list[str | ContentPart] = []
+    for item in content:
+        if isinstance(item, Message):
+            if parts:
+                new.append(user(parts))
+                parts = []
+            new.append(item)
+        else:
+            parts.append(item)
+    if parts:
+        new.append(user(parts))
+    return (*response.messages, *new)
+
+
+def retry_messages(response: _ResponseData[Any], retries: int) -> tuple[Message, ...] | None:
+    """The conversation to re-ask with when the reply does not parse; `None` when it does.
+
+    A reply with tool calls is not the answer yet, and counts as parsing.
+
+    Raises:
+        ParseError: The reply does not parse and `retries` is 0; it carries this response.
+    """
+    if response.settings.format is None or response.finish_reason == "tool_call":
+        return None
+    try:
+        response.parse()
+    except ParseError as error:
+        if retries <= 0:
+            error.response = response
+            raise
+        return next_messages(response, error.retry_message())
+    return None
 
 
 @frozen(kw_only=True)
@@ -322,7 +322,7 @@ class CallResponse(_ResponseData[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        return self._model()._call(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        return next_model(self).call_with(next_messages(self, content), self.metadata, self._context)
 
     def continue_(self) -> CallResponse[T]:
         """The whole reply, when this one was cut off at `max_tokens`.
@@ -333,7 +333,7 @@ class CallResponse(_ResponseData[T]):
         Raises:
             Error: The reply was not cut off at `max_tokens`.
         """
-        rest = self._model()._call(self._continuation(), self.metadata, self._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        rest = next_model(self).call_with(self._continuation(), self.metadata, self._context, validate=False)
         return self._joined(rest)
 
     def validate(self, max_retries: int | None = None) -> CallResponse[T]:
@@ -351,10 +351,10 @@ class CallResponse(_ResponseData[T]):
                 whole conversation.
         """
         response: CallResponse[T] = self
-        retries = self.max_retries if max_retries is None else max_retries
-        while (retry := response._retry(retries)) is not None:
+        retries = self.settings.max_retries if max_retries is None else max_retries
+        while (retry := retry_messages(response, retries)) is not None:
             retries -= 1
-            response = response._model()._call(retry, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+            response = next_model(response).call_with(retry, response.metadata, response._context, validate=False)
         return response
 
     def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
@@ -371,9 +371,9 @@ class CallResponse(_ResponseData[T]):
         Raises:
             ToolError: A tool asks for an `llm.Context` and there is none to give it.
         """
-        from ._execute import execute
+        from ._execute import execute  # asyncio: loaded with the first tool run
 
-        return execute(self.tools, self.tool_calls, ctx or self._context)
+        return execute(self.settings.tools, self.tool_calls, ctx or self._context)
 
 
 @frozen(kw_only=True)
@@ -386,12 +386,12 @@ class AsyncCallResponse(_ResponseData[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        return await self._model()._call_async(self._next_messages(content), self.metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        return await next_model(self).call_with_async(next_messages(self, content), self.metadata, self._context)
 
     async def continue_(self) -> AsyncCallResponse[T]:
         """The whole reply, when this one was cut off at `max_tokens` (see `llm.CallResponse.continue_`)."""
-        model = self._model()
-        rest = await model._call_async(self._continuation(), self.metadata, self._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+        model = next_model(self)
+        rest = await model.call_with_async(self._continuation(), self.metadata, self._context, validate=False)
         return self._joined(rest)
 
     async def validate(self, max_retries: int | None = None) -> AsyncCallResponse[T]:
@@ -400,11 +400,11 @@ class AsyncCallResponse(_ResponseData[T]):
         As `llm.CallResponse.validate`, awaited.
         """
         response: AsyncCallResponse[T] = self
-        retries = self.max_retries if max_retries is None else max_retries
-        while (retry := response._retry(retries)) is not None:
+        retries = self.settings.max_retries if max_retries is None else max_retries
+        while (retry := retry_messages(response, retries)) is not None:
             retries -= 1
-            model = response._model()
-            response = await model._call_async(retry, response.metadata, response._context, validate=False)  # pyright: ignore[reportPrivateUsage]
+            model = next_model(response)
+            response = await model.call_with_async(retry, response.metadata, response._context, validate=False)
         return response
 
     async def execute_tools(self, ctx: Context[Any] | None = None) -> list[ToolOutput]:
@@ -413,6 +413,6 @@ class AsyncCallResponse(_ResponseData[T]):
         Failures become outputs with `is_error=True`, as with `CallResponse.execute_tools`; `ctx`
         is as there.
         """
-        from ._execute import execute_async
+        from ._execute import execute_async  # asyncio: loaded with the first tool run
 
-        return await execute_async(self.tools, self.tool_calls, ctx or self._context)
+        return await execute_async(self.settings.tools, self.tool_calls, ctx or self._context)

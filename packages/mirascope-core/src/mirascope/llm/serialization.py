@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
 
 from ._json import MAX_JSON_DEPTH, too_deep
+from ._values import plain_raw
 from .content import ContentPart, ToolOutputPart
 from .exceptions import SerializationError
 from .params import Thinking, ThinkingLevel
+from .settings import CallSettings
 
 if TYPE_CHECKING:
     from cattrs import Converter
@@ -25,13 +29,20 @@ __all__ = ["from_dict", "to_dict"]
 T = TypeVar("T")
 
 
+def _not_serialized(field: attrs.Attribute[Any]) -> bool:
+    return field.metadata.get("serialized") is False
+
+
+def _has_unserialized_fields(cls: Any) -> bool:
+    # The responses: classes with fields holding live Python objects (see `responses._NOT_SERIALIZED`).
+    return isinstance(cls, type) and attrs.has(cls) and any(_not_serialized(f) for f in attrs.fields(cls))
+
+
 @functools.cache
 def _converter() -> Converter:
     from cattrs import Converter
     from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
     from cattrs.strategies import configure_tagged_union
-
-    from .responses import AsyncCallResponse, CallResponse, plain_raw
 
     converter = Converter(omit_if_default=True)
     # Raw provider bodies and metadata are plain JSON data already: structure passes them through
@@ -62,47 +73,48 @@ def _converter() -> Converter:
         str | list[str],
         lambda value, _: value if isinstance(value, str) else [str(v) for v in value],
     )
-    # The client, tools and response model are live Python objects: a restored response has none
-    # (nor the provider tools, which go with the tools).
-    omit = override(omit=True)
-    # `raw` is stored as `_raw` (a stream's events stay text until read) and written as `raw`,
-    # decoded; plain JSON data passes through as it is.
-    for response_type in (CallResponse, AsyncCallResponse):
-        raw_out = override(rename="raw", unstruct_hook=plain_raw)
-        converter.register_unstructure_hook(
-            response_type,
-            make_dict_unstructure_fn(
-                response_type,
-                converter,
-                _cattrs_omit_if_default=True,
-                client=omit,
-                tools=omit,
-                provider_tools=omit,
-                format=omit,
-                max_retries=omit,
-                retries=omit,
-                fallback=omit,
-                _raw=raw_out,
-                _context=omit,
-                _parsed=omit,
-            ),
+
+    # A response: its live objects (client, context) left out; of its `CallSettings`, only the
+    # `provider_params` are data, written at the top level as they always were. Fields stored
+    # under a private name (`_raw`) are written by their public one (`raw`).
+    def unstructure_response(cls: Any) -> Any:
+        fields = attrs.fields(cls)
+        overrides = {f.name: override(omit=True) for f in fields if _not_serialized(f) or f.name == "settings"}
+        # Fields of any data (`raw`): plain JSON as it is, a stream's events decoded.
+        overrides.update({f.name: override(unstruct_hook=plain_raw) for f in fields if f.type in (object, "object")})
+        unstructure = make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, _cattrs_use_alias=True, **cast("dict[str, Any]", overrides)
         )
-        converter.register_structure_hook(
-            response_type,
-            make_dict_structure_fn(
-                response_type,
-                converter,
-                client=omit,
-                tools=omit,
-                provider_tools=omit,
-                format=omit,
-                max_retries=omit,
-                retries=omit,
-                fallback=omit,
-                _raw=override(rename="raw"),
-                _context=omit,
-            ),
-        )
+
+        def unstructure_with_settings(value: Any) -> dict[str, Any]:
+            data = unstructure(value)
+            provider_params = value.settings.provider_params
+            if provider_params:
+                data["provider_params"] = converter.unstructure(provider_params, Mapping[str, object])
+            return data
+
+        return unstructure_with_settings
+
+    def structure_response(cls: Any) -> Any:
+        fields = attrs.fields(cls)
+        overrides = {f.name: override(omit=True) for f in fields if _not_serialized(f) or f.name == "settings"}
+        structure = make_dict_structure_fn(cls, converter, _cattrs_use_alias=True, **cast("dict[str, Any]", overrides))
+
+        def structure_with_settings(data: Any, _: Any) -> Any:
+            value = structure(data, cls)
+            given: Mapping[str, object] = cast("Mapping[str, object]", data) if isinstance(data, Mapping) else {}
+            provider_params = given.get("provider_params")
+            if provider_params:
+                if not isinstance(provider_params, Mapping):
+                    raise TypeError("provider_params must be a dict")  # named by `from_dict`'s message
+                params = converter.structure(provider_params, Mapping[str, object])
+                value = attrs.evolve(value, settings=CallSettings(provider_params=params))
+            return value
+
+        return structure_with_settings
+
+    converter.register_unstructure_hook_factory(_has_unserialized_fields, unstructure_response)
+    converter.register_structure_hook_factory(_has_unserialized_fields, structure_response)
     return converter
 
 

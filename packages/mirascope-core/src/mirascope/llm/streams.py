@@ -1,76 +1,58 @@
-"""Streaming: `llm.Stream` (and `llm.AsyncStream`) yield `llm.Chunk`s, then give the whole response."""
+"""Streaming: `llm.Stream` (and `llm.AsyncStream`) yield `llm.Chunk`s, then give the whole response.
+
+The two share their body the way httpx's `Client` and `AsyncClient` share `BaseClient`:
+`_BaseStream` holds what is done with each piece of the body (events decoded into chunks, the
+deadline, a failure turned into an error or a reopening) and the finished response; each twin
+keeps only its `for` or `async for` over the body and its sleep before reopening.
+"""
 
 from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from attrs import frozen
-
+from . import _retries
+from ._calling import Caller
+from ._decoding import check, check_nesting, undecodable
+from ._partial_json import PartialJSON
+from ._redact import redactor, scrub
 from ._typevars import T
+from ._values import Chunk, StreamEvents, ToolCallDelta
 from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error, UsageError
-from .formatting import FORMAT_TOOL_NAME
-from .responses import AsyncCallResponse, CallResponse, FinishReason, ResumeContent, StreamEvents, Usage
+from .providers.sse import SSEDecoder
+from .response_models import FORMAT_TOOL_NAME
+from .responses import (
+    AsyncCallResponse,
+    CallResponse,
+    ResumeContent,
+    made_response,
+    next_messages,
+    next_model,
+    retry_messages,
+)
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._partial import PartialJSON
     from ._retries import Attempts
     from .clients import Client
-    from .context import Context
-    from .formatting import Format
-    from .models import Model
     from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder
     from .providers.sse import ServerSentEvent
+    from .response_models import Format
+    from .tools import Context
 
 __all__ = ["AsyncStream", "Chunk", "Stream", "ToolCallDelta"]
 
-_Reader = TypeVar("_Reader", Iterator["Chunk"], AsyncIterator["Chunk"])
-
-
-@frozen(kw_only=True)
-class ToolCallDelta:
-    """A piece of a tool call as it streams in: id and name first, then argument text."""
-
-    index: int
-    """Which tool call of the reply this piece belongs to (0 for the first)."""
-    id: str | None = None
-    """The provider's id for the call, on its first piece."""
-    name: str | None = None
-    """The tool's name, on its first piece."""
-    args: str = ""
-    """The next fragment of the JSON arguments."""
-
-
-class Chunk(NamedTuple):
-    """One piece of a streamed reply; build it with keyword arguments.
-
-    A named tuple rather than an attrs class: one is made for every event of every stream,
-    and a frozen attrs instance costs about three times as much to build (see the core README).
-    """
-
-    content: str = ""
-    """New reply text (`""` when this chunk carries none)."""
-    thinking: str = ""
-    """New reasoning text."""
-    tool_call_delta: ToolCallDelta | None = None
-    """A piece of a tool call."""
-    usage: Usage | None = None
-    """Token counts, on the chunk where the provider sends them."""
-    finish_reason: FinishReason | None = None
-    """Why the model stopped, on the chunk that says so."""
-    raw: Any = None
-    """The provider's decoded event."""
+_Reader = TypeVar("_Reader", Iterator[Chunk], AsyncIterator[Chunk])
 
 
 class _FormatCallAsContent:
     """Wraps a decoder's `event` so that the forced format tool's argument text streams as content.
 
-    Its call is the answer (see `formatting.answer_as_text`), so it reads as the reply's text
+    Its call is the answer (see `response_models.answer_as_text`), so it reads as the reply's text
     does: chunk by chunk, and into `partials()`.
     """
 
@@ -114,8 +96,8 @@ def _fed(parser: PartialJSON, text: str) -> bool:
         return False
 
 
-class _StreamState:
-    """What a sync and an async stream share: the request, the decoder, the finished response."""
+class _BaseStream(Generic[T]):
+    """What a sync and an async stream share: the request, the loop's body, the finished response."""
 
     __slots__ = (
         "_attempts",
@@ -137,7 +119,7 @@ class _StreamState:
 
     def __init__(
         self,
-        model: Model[Any],
+        model: Caller[T],
         provider: Provider,
         client: Client,
         request: Request,
@@ -153,7 +135,7 @@ class _StreamState:
         self._client = client
         self._request = request
         self._http = http
-        # What reopens the stream when it fails before its first event (`_retry_wait`).
+        # What reopens the stream when it fails before its first event (`_wait_to_reopen`).
         self._http_request = http_request
         self._attempts = attempts
         self._metadata = metadata
@@ -170,31 +152,83 @@ class _StreamState:
         # early drops it, and that closes the connection.
         self._reader: weakref.ref[Any] | None = None
 
+    # The loop's body: each twin runs `_sse_decoder`, then `_read` for each piece of the body and
+    # `_read_end` after the last, and on a failure `_wait_to_reopen`, which raises or says how
+    # long to wait before reopening the stream; `_finish` once the body is read.
+
     def _deadline(self) -> float | None:
         return None if self._attempts is None else self._attempts.deadline
 
-    def _retry_wait(self, error: APIError) -> float | None:
-        """Seconds to wait before reopening the stream, or `None` to raise `error`.
+    def _sse_decoder(self) -> SSEDecoder:
+        return SSEDecoder(self._client.max_event_bytes)
+
+    def _read(self, sse_events: Iterable[ServerSentEvent], deadline: float | None) -> Iterator[Chunk]:
+        """The chunks of the events one piece of the body completed, each as soon as it is decoded.
+
+        The events are kept for `raw`. Each chunk goes out before the next event is read (a
+        failing event still lets the ones before it out, and no chunk waits in a list for the
+        garbage collector to walk); the call's `total` deadline is checked once a piece is read.
+        """
+        event = self._event
+        keep = self._events.append
+        for sse_event in sse_events:
+            keep(sse_event.data)
+            yield from event(sse_event)
+        if deadline is not None and time.monotonic() > deadline:
+            from .providers.http import total_timeout_error  # loads httpx, which the stream already has
+
+            raise total_timeout_error(self._provider.name, self._client)
+
+    def _read_end(self, sse: SSEDecoder) -> Iterator[Chunk]:
+        """The chunks of what the body held after its last complete event."""
+        yield from self._read(sse.flush(), None)
+        if not sse.seen_event and sse.stray:
+            raise self._bare_body_error(sse.stray)
+
+    def _wait_to_reopen(self, exc: Exception, deadline: float | None) -> float:
+        """Seconds to wait before reopening the stream after `exc`; raises the error to raise instead.
 
         Only a stream that failed before its first event is reopened: after that, chunks may
         have been handed out, and sending the request again would repeat them.
         """
-        if self._events or self._attempts is None or self._http_request is None:
-            return None
-        return self._attempts.wait(error)
+        if isinstance(exc, APIError):
+            raise self._cut_short(exc) from exc.__cause__
+        from .providers.http import stream_transport_error  # loads httpx, which the stream already has
+
+        error = stream_transport_error(self._provider.name, self._client, exc, deadline)
+        if error is None:
+            if isinstance(exc, Error):  # a decoder's own, such as a refused event
+                raise exc
+            raise self._undecodable(exc) from exc
+        wait = None
+        if not self._events and self._attempts is not None and self._http_request is not None:
+            wait = self._attempts.wait(error)
+        if wait is None:
+            raise self._cut_short(error) from exc
+        return wait
+
+    def _reopened(self) -> None:
+        from .providers.http import open_stream
+
+        assert self._http_request is not None
+        self._http = open_stream(self._provider, self._client, self._request, self._http_request, self._attempts)
+
+    async def _reopened_async(self) -> None:
+        from .providers.http import open_stream_async
+
+        assert self._http_request is not None
+        self._http = await open_stream_async(
+            self._provider, self._client, self._request, self._http_request, self._attempts
+        )
 
     def _undecodable(self, exc: Exception) -> APIError:
         """The error for an event the decoder could not read (see `_decoding`), holding that event."""
-        from ._decoding import undecodable
-
         body = self._events[-1] if self._events else None
         error = undecodable(self._provider.name, "stream event", self._http.status_code, body, exc)
         error.__cause__ = exc  # as `raise ... from exc` will: redacted with the error
         return self._cut_short(error)
 
     def _finish(self) -> Decoded:
-        from ._decoding import check, check_nesting, undecodable
-
         try:
             # Events are read as they come, with no depth check (work on every event); what
             # the reply keeps of them is checked once, here.
@@ -219,8 +253,6 @@ class _StreamState:
         stream's events are kept on `partial_response`: both are redacted, here on the error
         path rather than on every event.
         """
-        from .providers._redact import redactor, scrub
-
         redact = redactor(self._http)
         scrub(error, redact)
         if redact.secrets:
@@ -229,8 +261,6 @@ class _StreamState:
 
     def _cut_short(self, error: APIError) -> APIError:
         # Whatever arrived before the failure is kept on the error, so nothing is lost.
-        from ._decoding import check_nesting
-
         if self._attempts is not None:
             error.attempts = self._attempts.count
         self._redacted(error)
@@ -255,14 +285,20 @@ class _StreamState:
         response = httpx.Response(self._http.status_code, content=body, headers=headers, request=sent)
         return self._provider.error(self._request, response)
 
-    def _build(self, cls: type[Any], decoded: Decoded) -> Any:
+    def _respond(self, decoded: Decoded) -> CallResponse[T] | AsyncCallResponse[T]:
         # `raw` is the events' text, decoded only if someone reads it.
-        events = StreamEvents(self._events)
-        return self._model._respond(  # pyright: ignore[reportPrivateUsage]
-            cls, self._request, decoded, events, self._client, self._metadata, self._context
+        return made_response(
+            self._response_type(),
+            self._model,
+            self._request,
+            decoded,
+            StreamEvents(self._events),
+            self._client,
+            self._metadata,
+            self._context,
         )
 
-    def _respond(self, decoded: Decoded) -> Any:
+    def _response_type(self) -> type[CallResponse[T]] | type[AsyncCallResponse[T]]:
         raise NotImplementedError
 
     @property
@@ -270,7 +306,7 @@ class _StreamState:
         """The tool calls of the finished reply (the stream is read to its end first)."""
         return self._finished().tool_calls
 
-    def _finished(self) -> CallResponse[Any] | AsyncCallResponse[Any]:
+    def _finished(self) -> CallResponse[T] | AsyncCallResponse[T]:
         raise NotImplementedError
 
     def _reading(self, reader: _Reader) -> _Reader:
@@ -291,7 +327,7 @@ class _StreamState:
         return format
 
 
-class Stream(_StreamState, Generic[T]):
+class Stream(_BaseStream[T]):
     """A reply arriving in pieces: iterate it for `llm.Chunk`s; `response` is the whole.
 
     Stop iterating early and the connection is closed; `close()` (or `with`) does the same.
@@ -301,7 +337,7 @@ class Stream(_StreamState, Generic[T]):
 
     def __init__(
         self,
-        model: Model[T],
+        model: Caller[T],
         provider: Provider,
         client: Client,
         request: Request,
@@ -333,63 +369,34 @@ class Stream(_StreamState, Generic[T]):
     def _chunks(self) -> Iterator[Chunk]:
         if self._done is not None or self._closed:
             return
-        from .providers.http import stream_transport_error, total_timeout_error
-        from .providers.sse import SSEDecoder
-
-        event = self._event
-        keep = self._events.append
         deadline = self._deadline()
         try:
             while True:
-                sse = SSEDecoder(self._client.max_event_bytes)
+                sse = self._sse_decoder()
                 try:
                     for data in self._http.iter_bytes():
-                        for sse_event in sse.feed(data):
-                            keep(sse_event.data)
-                            yield from event(sse_event)
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise total_timeout_error(self._provider.name, self._client)
-                    for sse_event in sse.flush():
-                        keep(sse_event.data)
-                        yield from event(sse_event)
-                    if not sse.seen_event and sse.stray:
-                        raise self._bare_body_error(sse.stray)
+                        yield from self._read(sse.feed(data), deadline)
+                    yield from self._read_end(sse)
                     break
-                except APIError as error:
-                    raise self._cut_short(error) from error.__cause__
                 except Exception as exc:
-                    error = stream_transport_error(self._provider.name, self._client, exc, deadline)
-                    if error is None:
-                        if isinstance(exc, Error):  # a decoder's own, such as a refused event
-                            raise
-                        raise self._undecodable(exc) from exc
-                    wait = self._retry_wait(error)
-                    if wait is None:
-                        raise self._cut_short(error) from exc
-                    self._reopen(wait)
+                    wait = self._wait_to_reopen(exc, deadline)
+                    self._http.close()
+                    _retries.sleep(wait)
+                    self._reopened()
         finally:
             self._closed = True
             self._http.close()
         self._done = self._finish()
 
-    def _reopen(self, wait: float) -> None:
-        from . import _retries
-        from .providers.http import open_stream
-
-        assert self._http_request is not None
-        self._http.close()
-        _retries.sleep(wait)
-        self._http = open_stream(self._provider, self._client, self._request, self._http_request, self._attempts)
-
-    def _respond(self, decoded: Decoded) -> CallResponse[T]:
-        return cast("CallResponse[T]", self._build(CallResponse, decoded))
+    def _response_type(self) -> type[CallResponse[T]]:
+        return cast("type[CallResponse[T]]", CallResponse)
 
     def _finished(self) -> CallResponse[T]:
         if self._response is None:
             self._rest()
             if self._done is None:
                 raise Error("The stream was closed before it finished, so it has no complete response.")
-            self._response = self._respond(self._done)
+            self._response = cast("CallResponse[T]", self._respond(self._done))
         return self._response
 
     @property
@@ -415,8 +422,6 @@ class Stream(_StreamState, Generic[T]):
         Raises:
             ParseError: The finished reply does not fit the response model.
         """
-        from ._partial import PartialJSON
-
         format = self._format()
         parser = PartialJSON()
         for chunk in self:
@@ -435,12 +440,12 @@ class Stream(_StreamState, Generic[T]):
         Raises:
             ParseError: No reply parsed; `error.response` holds the last one.
         """
-        stream: Stream[T] = self
-        retries = self._model.max_retries
-        while (retry := stream._finished()._retry(retries)) is not None:  # pyright: ignore[reportPrivateUsage]
+        response = self._finished()
+        retries = response.settings.max_retries
+        while (retry := retry_messages(response, retries)) is not None:
             retries -= 1
-            stream = self._model._stream(retry, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
-        return stream._finished().parse()
+            response = next_model(response).stream_with(retry, self._metadata, self._context).response
+        return response.parse()
 
     def resume(self, content: ResumeContent) -> Stream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -450,8 +455,8 @@ class Stream(_StreamState, Generic[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        messages = self._finished()._next_messages(content)  # pyright: ignore[reportPrivateUsage]
-        return self._model._stream(messages, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        response = self._finished()
+        return next_model(response).stream_with(next_messages(response, content), self._metadata, self._context)
 
     def close(self) -> None:
         """Stop the stream and close its connection."""
@@ -465,14 +470,14 @@ class Stream(_StreamState, Generic[T]):
         self.close()
 
 
-class AsyncStream(_StreamState, Generic[T]):
+class AsyncStream(_BaseStream[T]):
     """The async form of `llm.Stream`: `async for chunk in stream`, then `await stream.aresponse()`."""
 
     __slots__ = ("_response",)
 
     def __init__(
         self,
-        model: Model[T],
+        model: Caller[T],
         provider: Provider,
         client: Client,
         request: Request,
@@ -504,66 +509,35 @@ class AsyncStream(_StreamState, Generic[T]):
     async def _chunks(self) -> AsyncIterator[Chunk]:
         if self._done is not None or self._closed:
             return
-        from .providers.http import stream_transport_error, total_timeout_error
-        from .providers.sse import SSEDecoder
-
-        event = self._event
-        keep = self._events.append
         deadline = self._deadline()
         try:
             while True:
-                sse = SSEDecoder(self._client.max_event_bytes)
+                sse = self._sse_decoder()
                 try:
                     async for data in self._http.aiter_bytes():
-                        for sse_event in sse.feed(data):
-                            keep(sse_event.data)
-                            for chunk in event(sse_event):
-                                yield chunk
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise total_timeout_error(self._provider.name, self._client)
-                    for sse_event in sse.flush():
-                        keep(sse_event.data)
-                        for chunk in event(sse_event):
+                        for chunk in self._read(sse.feed(data), deadline):
                             yield chunk
-                    if not sse.seen_event and sse.stray:
-                        raise self._bare_body_error(sse.stray)
+                    for chunk in self._read_end(sse):
+                        yield chunk
                     break
-                except APIError as error:
-                    raise self._cut_short(error) from error.__cause__
                 except Exception as exc:
-                    error = stream_transport_error(self._provider.name, self._client, exc, deadline)
-                    if error is None:
-                        if isinstance(exc, Error):  # a decoder's own, such as a refused event
-                            raise
-                        raise self._undecodable(exc) from exc
-                    wait = self._retry_wait(error)
-                    if wait is None:
-                        raise self._cut_short(error) from exc
-                    await self._reopen(wait)
+                    wait = self._wait_to_reopen(exc, deadline)
+                    await self._http.aclose()
+                    await _retries.asleep(wait)
+                    await self._reopened_async()
         finally:
             self._closed = True
             await self._http.aclose()
         self._done = self._finish()
 
-    async def _reopen(self, wait: float) -> None:
-        from . import _retries
-        from .providers.http import open_stream_async
-
-        assert self._http_request is not None
-        await self._http.aclose()
-        await _retries.asleep(wait)
-        self._http = await open_stream_async(
-            self._provider, self._client, self._request, self._http_request, self._attempts
-        )
-
-    def _respond(self, decoded: Decoded) -> AsyncCallResponse[T]:
-        return cast("AsyncCallResponse[T]", self._build(AsyncCallResponse, decoded))
+    def _response_type(self) -> type[AsyncCallResponse[T]]:
+        return cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
 
     def _finished(self) -> AsyncCallResponse[T]:
         if self._response is None:
             if self._done is None:
                 raise Error("The stream has not been read to its end; use `await stream.aresponse()`.")
-            self._response = self._respond(self._done)
+            self._response = cast("AsyncCallResponse[T]", self._respond(self._done))
         return self._response
 
     @property
@@ -582,8 +556,6 @@ class AsyncStream(_StreamState, Generic[T]):
 
     async def partials(self) -> AsyncIterator[T]:
         """Read the stream as partial response models, then the complete one (see `llm.Stream.partials`)."""
-        from ._partial import PartialJSON
-
         format = self._format()
         parser = PartialJSON()
         async for chunk in self:
@@ -595,12 +567,13 @@ class AsyncStream(_StreamState, Generic[T]):
 
     async def parse(self) -> T:
         """The finished reply as the response model, re-asked up to `max_retries` (see `llm.Stream.parse`)."""
-        stream: AsyncStream[T] = self
-        retries = self._model.max_retries
-        while (retry := (await stream.aresponse())._retry(retries)) is not None:  # pyright: ignore[reportPrivateUsage]
+        response = await self.aresponse()
+        retries = response.settings.max_retries
+        while (retry := retry_messages(response, retries)) is not None:
             retries -= 1
-            stream = await self._model._stream_async(retry, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
-        return (await stream.aresponse()).parse()
+            stream = await next_model(response).stream_with_async(retry, self._metadata, self._context)
+            response = await stream.aresponse()
+        return response.parse()
 
     async def resume(self, content: ResumeContent) -> AsyncStream[T]:
         """Stream the model's next reply to the conversation plus `content`.
@@ -610,8 +583,9 @@ class AsyncStream(_StreamState, Generic[T]):
         Args:
             content: Text, parts such as `llm.ToolOutput`, or messages to append.
         """
-        messages = (await self.aresponse())._next_messages(content)  # pyright: ignore[reportPrivateUsage]
-        return await self._model._stream_async(messages, self._metadata, self._context)  # pyright: ignore[reportPrivateUsage]
+        response = await self.aresponse()
+        messages = next_messages(response, content)
+        return await next_model(response).stream_with_async(messages, self._metadata, self._context)
 
     async def aclose(self) -> None:
         """Stop the stream and close its connection."""

@@ -1,22 +1,92 @@
-"""`@llm.tool`: a Python function the model may call, described by a JSON schema."""
+"""`@llm.tool` (a function the model may call, described by a JSON schema) and `llm.Context`.
+
+`llm.Context[Deps]` is what a prompt function or a tool asks for as its first parameter:
+
+```python
+@dataclass
+class Deps:
+    db: Database
+
+@llm.tool
+def lookup(ctx: llm.Context[Deps], order_id: str) -> str:
+    return ctx.deps.db.order(order_id)
+
+@llm.call("openai:gpt-4o-mini", tools=[lookup])
+def support(ctx: llm.Context[Deps], question: str) -> str:
+    return question
+
+response = support(llm.Context(deps=Deps(db)), "Where is order 42?")
+outputs = response.execute_tools()  # `lookup` gets the same ctx; the model never sees it
+```
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
 import inspect
+import typing
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, ParamSpec, TypeAlias, TypeVar, cast, dataclass_transform, overload
+
+from attrs import frozen
 
 from .content import CacheControl
 from .exceptions import UsageError
 from .provider_tools import ProviderTool, WebSearch
 
-__all__ = ["AnyTool", "BaseTool", "Tool", "as_tool", "split_tools", "tool"]
+__all__ = ["AnyTool", "BaseTool", "Context", "Tool", "as_tool", "split_tools", "takes_context", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+DepsT = TypeVar("DepsT")
+
+
+@frozen
+class Context(Generic[DepsT]):
+    """Dependencies the library hands to a prompt function or tool that asks for them."""
+
+    deps: DepsT
+    """Whatever the caller passed: a database handle, a user, settings."""
+
+
+_answers: weakref.WeakKeyDictionary[Callable[..., object], bool] = weakref.WeakKeyDictionary()
+
+
+def takes_context(fn: Callable[..., object]) -> bool:
+    """Whether the first parameter of `fn` is annotated `llm.Context[...]` (or a subclass).
+
+    Answered once per function: reading a signature and its hints costs more than the rest of
+    building a tool whose schema is cached.
+    """
+    with contextlib.suppress(KeyError, TypeError):  # not seen yet, or not weakly referable
+        return _answers[fn]
+    answer = _takes_context(fn)
+    with contextlib.suppress(TypeError):
+        _answers[fn] = answer
+    return answer
+
+
+def _takes_context(fn: Callable[..., object]) -> bool:
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not parameters:
+        return False
+    first = parameters[0]
+    hint: object = first.annotation
+    if isinstance(hint, str):
+        try:
+            hint = typing.get_type_hints(fn).get(first.name, hint)
+        except Exception:
+            # Unresolvable here (a name defined later, say): the written form still says it.
+            return hint.partition("[")[0].rpartition(".")[2] in ("Context", "AgentContext")
+    origin = typing.get_origin(hint) or hint
+    return isinstance(origin, type) and issubclass(origin, Context)
 
 
 class Tool(Generic[P, R]):
@@ -37,8 +107,7 @@ class Tool(Generic[P, R]):
         strict: bool = False,
         parameters: dict[str, Any] | None = None,
     ) -> None:
-        from ._schema import function_schema
-        from .context import takes_context
+        from ._schema import function_schema  # loaded with the first tool or response model
 
         context = takes_context(fn)
         if parameters is None:
@@ -46,7 +115,7 @@ class Tool(Generic[P, R]):
         else:
             doc_description = None
         if strict:
-            from ._schema import strict_schema
+            from ._schema import strict_schema  # loaded with the first tool or response model
 
             # Once per tool: every property required, optional ones nullable (`null` from the
             # model means "use the default"), no extra properties.
@@ -207,17 +276,21 @@ def _not_a_tool(item: object) -> UsageError:
 
 
 def _class_tool(tool_class: type[BaseTool]) -> Tool[..., Any]:
-    from ._schema import docstring_description, strict_schema, type_schema
+    from ._schema import (
+        docstring_description,
+        strict_schema,
+        type_schema,
+    )  # loaded with the first tool or response model
 
     schema = {key: value for key, value in type_schema(tool_class).items() if key != "description"}
     if tool_class.strict:
         schema = strict_schema(schema)
 
     def run(**arguments: Any) -> object:
-        from ._execute import structure_class
+        from ._structure import structurer  # built on the first call of a class tool
 
         # Nested fields arrive as JSON: structured into their types, as function arguments are.
-        return structure_class(tool_class, arguments).call()
+        return structurer(tool_class)(arguments).call()
 
     # The class's fields as `run`'s signature: binding the model's arguments, refusing unknown
     # ones and reading a strict schema's `null` as "the default" then work as for functions.

@@ -15,7 +15,6 @@ asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -23,13 +22,14 @@ from attrs import field, frozen
 
 from .._decoding import no_reply
 from .._json import parse_json
-from ..content import Audio, Document, Image, ToolOutput, Video
-from ..formatting import FORMAT_TOOL_NAME, RAW_ARGS_KEY
+from .._values import Chunk, FinishReason, ToolCallDelta, Usage
+from ..content import Audio, Document, Image, Text, ToolOutput, Video
+from ..exceptions import FeatureNotSupportedError
 from ..known_models import ModelInfo, model_info, model_taking
 from ..messages import Message
 from ..params import CallParams
-from ..responses import FinishReason, Usage
-from ..streams import Chunk, ToolCallDelta
+from ..response_models import FORMAT_TOOL_NAME, RAW_ARGS_KEY
+from ._parameters import ParamAction, ParamHandling, check_params, refusal, warn_ignored
 from ._registry import install_hint, register, unregister
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
     from ..clients import Client
     from ..exceptions import APIError
-    from ..formatting import Format, FormatMode
     from ..provider_tools import ProviderTool
+    from ..response_models import Format, FormatMode
     from ..tools import Tool
     from .sse import ServerSentEvent
 
@@ -58,6 +58,10 @@ __all__ = [
     "media_url",
     "merge_provider_params",
     "new_chunk",
+    "ParamAction",
+    "ParamHandling",
+    "check_params",
+    "refusal",
     "no_reply",
     "parse_json",
     "refuse_tool_cache_breakpoints",
@@ -176,6 +180,16 @@ class Provider(Protocol):
         """
         ...
 
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How it handles every `CallParams` key (see `ParamHandling`).
+
+        Each key is sent as a body field, left out with a logged warning, or refused; `prepare`
+        (or the encoder it calls) starts with `check_params(request, self.parameters)`, which
+        acts on it.
+        """
+        ...
+
     def base_url(self, options: Mapping[str, object]) -> str:
         """The default base URL, given the client's provider-specific options."""
         ...
@@ -218,7 +232,6 @@ class InProcessProvider(Provider, Protocol):
         ...
 
 
-_logger = logging.getLogger("mirascope")
 new_chunk = cast(
     "Callable[[type[Chunk], tuple[str, str, ToolCallDelta | None, Usage | None, FinishReason | None, object]], Chunk]",
     tuple.__new__,  # pyright: ignore[reportUnknownMemberType]
@@ -229,16 +242,6 @@ tool_call_delta, usage, finish_reason, raw))`.
 For a stream decoder's hot path: a decoder makes one chunk per event, and this skips the
 keyword handling of `llm.Chunk(...)`, a third of the cost of making one.
 """
-
-
-def warn_ignored(model_id: str, param: str, reason: str) -> None:
-    """Log that a parameter was left out because the model cannot take it.
-
-    Used only where leaving it out is harmless; anything else raises
-    `llm.FeatureNotSupportedError`. A log record, not a `warnings.warn`, so that a test suite
-    running with warnings as errors is not broken by a documented, harmless omission.
-    """
-    _logger.warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)
 
 
 def merge_provider_params(
@@ -281,15 +284,11 @@ def _merged(
     owned: frozenset[str],
     joined: frozenset[str],
 ) -> dict[str, Any]:
-    from ..exceptions import FeatureNotSupportedError
-
     merged = dict(body)
     for key, value in extra.items():
         where = f"provider_params{path}[{key!r}]"
         if not path and key in owned:
-            raise FeatureNotSupportedError(
-                f"{request.model_id} cannot take {where}: {_OWNED_HINT}.", model=request.model_id, feature=where
-            )
+            raise refusal(request, where, _OWNED_HINT)
         if key not in merged:
             merged[key] = value
             continue
@@ -300,12 +299,12 @@ def _merged(
         elif not path and key in joined and isinstance(current, list) and isinstance(value, list):
             merged[key] = [*cast("list[object]", current), *cast("list[object]", value)]
         elif current != value:
-            raise FeatureNotSupportedError(
-                f"{request.model_id} cannot take {where}: it would replace the value Mirascope sets there from "
-                "the call's own settings. Change that setting on the call (temperature=, max_tokens=, "
-                f"thinking=, tools=, response_model=, ...), or leave it out of provider_params.",
-                model=request.model_id,
-                feature=where,
+            raise refusal(
+                request,
+                where,
+                "it would replace the value Mirascope sets there from the call's own settings. Change that "
+                "setting on the call (temperature=, max_tokens=, thinking=, tools=, response_model=, ...), "
+                "or leave it out of provider_params",
             )
     return merged
 
@@ -318,8 +317,6 @@ def refuse_unsupported(request: Request, *, stream: bool, tools: bool, format: b
     """
     if not request.stream and not request.tools and request.format is None and not request.provider_tools:
         return  # the common case, on every call: no work
-    from ..exceptions import FeatureNotSupportedError
-
     provider = request.model_id.partition(":")[0]
     if request.provider_tools:
         refuse_provider_tools(request, f"the {provider!r} provider runs no tools of its own; {PROVIDER_TOOLS_HINT}")
@@ -356,12 +353,8 @@ def refuse_provider_tools(request: Request, why: str) -> None:
     """
     if not request.provider_tools:
         return
-    from ..exceptions import FeatureNotSupportedError
-
     names = ", ".join(sorted({f"llm.{type(tool).__name__}" for tool in request.provider_tools}))
-    raise FeatureNotSupportedError(
-        f"{request.model_id} cannot take {names}: {why}.", model=request.model_id, feature=names
-    )
+    raise refusal(request, names, why)
 
 
 def capabilities_of(request: Request) -> ModelInfo | None:
@@ -414,17 +407,11 @@ def refuse_unsupported_media(request: Request) -> None:
             for part in outer.content if isinstance(outer, ToolOutput) else (outer,):
                 if not isinstance(part, kinds) or (isinstance(part, Document) and _is_text(part)):
                     continue
-                from ..exceptions import FeatureNotSupportedError
-
                 _, field, name = next(entry for entry in refused if isinstance(part, entry[0]))
                 other = model_taking(field, request.model_id.partition(":")[0])
                 instead = f"use a model that does, such as {other!r}," if other else "use a model that does"
-                feature = type(part).__name__
-                raise FeatureNotSupportedError(
-                    f"{request.model_id} cannot take {feature}: the model takes no {name} input; "
-                    f"{instead} or leave the {name} out.",
-                    model=request.model_id,
-                    feature=feature,
+                raise refusal(
+                    request, type(part).__name__, f"the model takes no {name} input; {instead} or leave the {name} out"
                 )
 
 
@@ -447,17 +434,15 @@ def media_url(
     scheme = scheme.lower() if colon else ""
     if scheme in schemes:
         return url
-    from ..exceptions import FeatureNotSupportedError
-
     kind = type(part).__name__
     given = f"{scheme}:// URL" if scheme else "URL without a scheme"
     *others, last = [f"{name}://" for name in schemes]
     readable = f"{', '.join(others)} and {last}" if others else last
-    raise FeatureNotSupportedError(
-        f"{request.model_id} cannot take {kind} by {given}: {reader} fetches only {readable} URLs; pass the "
-        f"bytes with llm.{kind}.from_file(...) or llm.{kind}.from_bytes(...), or a public https:// URL.",
-        model=request.model_id,
-        feature=f"{kind} by {given}",
+    raise refusal(
+        request,
+        f"{kind} by {given}",
+        f"{reader} fetches only {readable} URLs; pass the bytes with llm.{kind}.from_file(...) or "
+        f"llm.{kind}.from_bytes(...), or a public https:// URL",
     )
 
 
@@ -482,8 +467,6 @@ def format_request(
     Raises:
         FeatureNotSupportedError: The mode or strictness asked for is one the model lacks.
     """
-    from ..exceptions import FeatureNotSupportedError
-
     format = request.format
     if format is None:
         return None, False, request
@@ -518,8 +501,6 @@ def format_request(
 
 def with_instructions(messages: tuple[Message, ...], text: str) -> tuple[Message, ...]:
     """The messages with `text` added to the system prompt (a new system message if there is none)."""
-    from ..content import Text
-
     if messages and messages[0].role == "system":
         first = messages[0]
         if all(isinstance(part, Text) for part in first.content):
@@ -533,8 +514,6 @@ def with_instructions(messages: tuple[Message, ...], text: str) -> tuple[Message
 def refuse_tool_cache_breakpoints(request: Request) -> None:
     """Refuse an `llm.CacheControl()` among the tools, for a provider without cache breakpoints."""
     if any(tool.cache_control is not None for tool in request.tools):
-        from ..exceptions import FeatureNotSupportedError
-
         raise FeatureNotSupportedError(
             f"{request.model_id} cannot take llm.CacheControl in tools=: prompt-cache breakpoints are for "
             "Claude models; this provider caches long prompt prefixes by itself, so leave it out.",

@@ -13,6 +13,7 @@ GROUP = "mirascope.providers"
 """The entry-point group provider packages register in."""
 
 # Which extra of the `mirascope` meta-package installs each first-party prefix.
+# _EXTRAS: written by scripts/provider_tables.py from the packages' entry points; do not edit by hand
 _EXTRAS = {
     "openai": "openai",
     "openai-completions": "openai",
@@ -30,6 +31,7 @@ _EXTRAS = {
     "google": "google",
     "local": "local",
 }
+# /_EXTRAS
 
 _registered: dict[str, Provider] = {}
 _loaded: dict[str, Provider] = {}

@@ -16,6 +16,7 @@ import httpx
 
 from .. import _retries
 from .._json import MAX_JSON_DEPTH, JSONTooDeep, parse_json, too_deep
+from .._redact import known, redactor, remember_headers, request_redactor, scrub, shown_url
 from .._retries import Attempts, is_retryable
 from ..exceptions import (
     APIError,
@@ -29,7 +30,6 @@ from ..exceptions import (
     ServerError,
     TimeoutError,
 )
-from ._redact import known, redactor, remember_headers, request_redactor, scrub, shown_url
 from .sse import LimitExceeded
 
 if TYPE_CHECKING:

@@ -7,7 +7,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, HTTPRequest, Request, format_request, refuse_unsupported_media
+from mirascope.llm.providers import (
+    Decoded,
+    HTTPRequest,
+    ParamHandling,
+    Request,
+    format_request,
+    refusal,
+    refuse_unsupported_media,
+)
 
 from . import decode, encode
 from .capabilities import STRUCTURED_OUTPUTS_BETA, capabilities
@@ -65,6 +73,11 @@ class AnthropicProvider:
     def __repr__(self) -> str:
         return "<mirascope provider 'anthropic'>"
 
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How it takes each call parameter (`encode.PARAMETERS`)."""
+        return encode.PARAMETERS
+
     def base_url(self, options: Mapping[str, object]) -> str:
         """`ANTHROPIC_BASE_URL`, else the public API; without `/v1`, as Anthropic's SDKs take it."""
         return os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
@@ -100,10 +113,10 @@ class AnthropicProvider:
         structured = caps.structured_outputs
         mode, strict, request = format_request(request, native=structured, strict_tool=structured)
         if not structured and (mode == "native" or strict or any(tool.strict for tool in request.tools)):
-            raise llm.FeatureNotSupportedError(
-                f"{request.model_id} has no strict tools; use strict=False, or claude-sonnet-4-5 or newer.",
-                model=request.model_id,
-                feature="strict tools",
+            raise refusal(
+                request,
+                "strict tools",
+                "the model has no strict tools; use strict=False, or claude-sonnet-4-5 or newer",
             )
         body = encode.encode(request, format_mode=mode, strict=strict)
         base = client.base_url

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Request, media_url, merge_provider_params, warn_ignored
+from mirascope.llm.providers import (
+    FORMAT_TOOL_NAME,
+    ParamHandling,
+    Request,
+    check_params,
+    media_url,
+    merge_provider_params,
+    refusal,
+)
 
 from .capabilities import MIN_THINKING_BUDGET, THINKING_SHARES, Capabilities, capabilities
 
-__all__ = ["OWNED", "WEB_SEARCH_TOOL", "encode", "tool_definition", "web_search_definition"]
+__all__ = ["OWNED", "PARAMETERS", "WEB_SEARCH_TOOL", "encode", "tool_definition", "web_search_definition"]
 
 OWNED = frozenset({"model", "messages", "stream"})
 """Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
@@ -17,13 +26,26 @@ OWNED = frozenset({"model", "messages", "stream"})
 WEB_SEARCH_TOOL = "web_search_20250305"
 """The version of Anthropic's web search server tool that `llm.WebSearch` is sent as."""
 
+PARAMETERS: Mapping[str, ParamHandling] = {
+    "temperature": ParamHandling.send("temperature"),
+    "max_tokens": ParamHandling.send(
+        "max_tokens",
+        note="the API requires it, so a call without one sends `min(16000, the model's output limit)` "
+        "(4096 for Claude 3, 8192 for Claude 3.5, 16000 otherwise)",
+    ),
+    "top_p": ParamHandling.send("top_p"),
+    "top_k": ParamHandling.send("top_k"),
+    "seed": ParamHandling.warn("the Messages API has no seed"),
+    "stop": ParamHandling.send("stop_sequences", note="a string becomes a one-item list"),
+    "thinking": ParamHandling.send(
+        "thinking.type",
+        note="`enabled` with `budget_tokens`, or `disabled` (see Thinking below); a model without extended "
+        'thinking refuses any level but `"none"` and `"minimal"`',
+    ),
+}
+"""How the Messages API takes each call parameter."""
+
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
-
-
-def _refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedError:
-    return llm.FeatureNotSupportedError(
-        f"{request.model_id} cannot take {feature}: {why}.", model=request.model_id, feature=feature
-    )
 
 
 def _mark(blocks: list[dict[str, Any]], part: llm.CacheControl, role: str) -> None:
@@ -43,7 +65,7 @@ def _image(request: Request, part: llm.Image) -> dict[str, Any]:
     if part.url is not None:
         return {"type": "image", "source": {"type": "url", "url": media_url(request, part, reader="Claude")}}
     if part.mime_type not in _IMAGE_TYPES:
-        raise _refuse(request, f"{part.mime_type} images", "Claude takes JPEG, PNG, GIF and WebP images")
+        raise refusal(request, f"{part.mime_type} images", "Claude takes JPEG, PNG, GIF and WebP images")
     return {
         "type": "image",
         "source": {"type": "base64", "media_type": part.mime_type, "data": part.data},
@@ -54,7 +76,7 @@ def _document(request: Request, part: llm.Document) -> dict[str, Any]:
     if part.url is not None:
         url = media_url(request, part, reader="Claude")
         if part.mime_type is not None and part.mime_type != "application/pdf":
-            raise _refuse(
+            raise refusal(
                 request,
                 "text Document by URL",
                 "Claude fetches only PDFs by URL; pass the text's bytes with llm.Document.from_file(...) "
@@ -86,7 +108,7 @@ def _tool_result(request: Request, output: llm.ToolOutput) -> list[dict[str, Any
         elif isinstance(part, llm.Document):
             blocks.append(_document(request, part))
         else:
-            raise _refuse(
+            raise refusal(
                 request,
                 f"{type(part).__name__} in a tool output",
                 "Claude takes text, images and documents in tool results",
@@ -126,7 +148,7 @@ def _blocks(request: Request, message: llm.Message) -> list[dict[str, Any]]:
             else:
                 blocks.append({"type": "redacted_thinking", "data": part.signature})
         else:
-            raise _refuse(request, type(part).__name__, "Claude models take text, images and PDF or text documents")
+            raise refusal(request, type(part).__name__, "Claude models take text, images and PDF or text documents")
     return blocks
 
 
@@ -159,7 +181,7 @@ def _system(request: Request, message: llm.Message, out: list[dict[str, Any]]) -
         elif isinstance(part, llm.CacheControl):
             _mark(out, part, "system")
         else:
-            raise _refuse(request, f"{type(part).__name__} in a system message", "the system prompt holds text only")
+            raise refusal(request, f"{type(part).__name__} in a system message", "the system prompt holds text only")
 
 
 def _thinking(
@@ -181,14 +203,14 @@ def _thinking(
     if level == "minimal" and budget is None and not caps.thinks:
         return  # a model that does not think already thinks as little as it can
     if not caps.thinks:
-        raise _refuse(request, "thinking", "this model has no extended thinking; use claude-sonnet-4-5 or newer")
+        raise refusal(request, "thinking", "this model has no extended thinking; use claude-sonnet-4-5 or newer")
     if budget is None:
         budget = int(max_tokens * THINKING_SHARES.get(level or "medium", THINKING_SHARES["medium"]))
     budget = max(budget, MIN_THINKING_BUDGET)
     if budget >= max_tokens:
         # The budget is part of max_tokens and must be smaller: raise a default, never the caller's.
         if "max_tokens" in request.params:
-            raise _refuse(
+            raise refusal(
                 request,
                 "thinking",
                 f"a thinking budget of {budget} tokens needs max_tokens above it, "
@@ -196,7 +218,7 @@ def _thinking(
             )
         max_tokens = min(budget + max_tokens, caps.max_output_tokens)
         if budget >= max_tokens:
-            raise _refuse(
+            raise refusal(
                 request,
                 "thinking",
                 f"a thinking budget of {budget} tokens leaves no room in its {caps.max_output_tokens}-token replies",
@@ -260,11 +282,13 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
     """The Messages API body for a request.
 
     `format_mode` and `strict` say how to ask for `request.format` (see
-    `llm.providers.format_request`, which also puts its instructions in the messages).
+    `llm.providers.format_request`, which also puts its instructions in the messages). The
+    call parameters are handled as `PARAMETERS` declares.
 
     Raises:
         FeatureNotSupportedError: A part or parameter the model cannot take.
     """
+    check_params(request, PARAMETERS)
     caps = capabilities(request.model)
     messages: list[dict[str, Any]] = []
     system: list[dict[str, Any]] = []
@@ -290,8 +314,6 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
         if "stop" in params:
             stop = params["stop"]
             body["stop_sequences"] = [stop] if isinstance(stop, str) else stop
-        if "seed" in params:
-            warn_ignored(request.model_id, "seed", "the Messages API has no seed")
         thinking = params.get("thinking")
         if thinking is not None:
             _thinking(request, caps, thinking, body, max_tokens)

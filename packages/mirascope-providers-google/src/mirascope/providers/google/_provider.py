@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mirascope.llm.providers import (
     Decoded,
     HTTPRequest,
+    ParamHandling,
     Request,
     StreamDecoder,
     format_request,
@@ -18,7 +19,7 @@ from mirascope.llm.providers import (
 from . import vertex
 from .capabilities import base_name
 from .decode import decode
-from .encode import encode
+from .encode import PARAMETERS, encode
 from .errors import CODES
 from .stream import GoogleStream
 
@@ -63,6 +64,11 @@ class GoogleProvider:
 
     def __repr__(self) -> str:
         return "<mirascope provider 'google'>"
+
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How it takes each call parameter (`encode.PARAMETERS`), on Vertex AI too."""
+        return PARAMETERS
 
     def base_url(self, options: Mapping[str, object]) -> str:
         """`GOOGLE_GEMINI_BASE_URL`, else `GOOGLE_BASE_URL`, else the public endpoint.

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mirascope.llm import (
     Audio,
     ContentPart,
     Document,
-    FeatureNotSupportedError,
     Image,
     Text,
     Thinking,
@@ -24,9 +23,12 @@ from mirascope.llm import (
 from mirascope.llm.content import media_type_of
 from mirascope.llm.providers import (
     FORMAT_TOOL_NAME,
+    ParamHandling,
     Request,
+    check_params,
     media_url,
     merge_provider_params,
+    refusal,
     refuse_tool_cache_breakpoints,
     warn_ignored,
 )
@@ -36,11 +38,34 @@ from .capabilities import LEVEL_BUDGETS, UNKNOWN, base_name, thinking_for
 if TYPE_CHECKING:
     from mirascope.llm import FormatMode, Tool
 
-__all__ = ["GENERATED_ID_PREFIX", "OWNED", "encode", "function_declarations", "generation_config", "google_search"]
+__all__ = [
+    "GENERATED_ID_PREFIX",
+    "OWNED",
+    "PARAMETERS",
+    "encode",
+    "function_declarations",
+    "generation_config",
+    "google_search",
+]
 
 OWNED = frozenset({"contents"})
 """Body keys Mirascope always sets from the call itself, which `provider_params` may not (the
 model and streaming are in the URL, out of their reach)."""
+
+PARAMETERS: Mapping[str, ParamHandling] = {
+    "temperature": ParamHandling.send("generationConfig.temperature"),
+    "max_tokens": ParamHandling.send("generationConfig.maxOutputTokens", note="thinking tokens count against it"),
+    "top_p": ParamHandling.send("generationConfig.topP"),
+    "top_k": ParamHandling.send("generationConfig.topK"),
+    "seed": ParamHandling.send("generationConfig.seed"),
+    "stop": ParamHandling.send("generationConfig.stopSequences", note="a string becomes a one-item list"),
+    "thinking": ParamHandling.send(
+        "generationConfig.thinkingConfig",
+        note="a budget or level, below; a model the table knows not to think refuses any level but "
+        '`"none"` and `"minimal"`',
+    ),
+}
+"""How Gemini takes each call parameter, on the Gemini API and on Vertex AI alike."""
 
 GENERATED_ID_PREFIX = "google_"
 """Tool calls Gemini sent without an id get one starting with this; it is never sent back."""
@@ -66,6 +91,7 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
     Raises:
         FeatureNotSupportedError: A part or parameter Gemini cannot take.
     """
+    check_params(request, PARAMETERS)
     contents: list[dict[str, Any]] = []
     system: list[dict[str, Any]] = []
     for message in request.messages:
@@ -73,7 +99,7 @@ def encode(request: Request, *, format_mode: FormatMode | None = None) -> dict[s
         if role == "system":
             for part in message.content:
                 if not isinstance(part, Text):
-                    raise _refuse(request, type(part).__name__, "system messages take text only")
+                    raise refusal(request, type(part).__name__, "system messages take text only")
                 system.append({"text": part.text})
         elif role == "assistant":
             raw = message.raw
@@ -142,7 +168,7 @@ def google_search(request: Request, tools: Sequence[WebSearch]) -> dict[str, Any
             ("user_location", tool.user_location),
         ):
             if given is not None:
-                raise _refuse(
+                raise refusal(
                     request,
                     f"llm.WebSearch({option}=...)",
                     "Grounding with Google Search takes no options; leave it unset, or use an "
@@ -167,7 +193,7 @@ def function_declarations(request: Request, tools: Sequence[Tool[..., Any]]) -> 
         declaration["parametersJsonSchema"] = tool.parameters
         if tool.strict:
             # Refused, not ignored: the caller relies on arguments that match the schema.
-            raise _refuse(
+            raise refusal(
                 request,
                 f"strict=True on tool {tool.name!r}",
                 "Gemini function declarations have no strict mode; drop strict=True (arguments are "
@@ -205,7 +231,7 @@ def _parts(
                 thought["thoughtSignature"] = part.signature
             append(thought)
         else:
-            raise _refuse(
+            raise refusal(
                 request,
                 "CacheControl",
                 "prompt-cache breakpoints are for Claude models only; Gemini caches repeated "
@@ -255,7 +281,7 @@ def _media(request: Request, part: Image | Audio | Video | Document) -> dict[str
         mime = "video/mp4"
     if mime is None:
         kind = type(part).__name__
-        raise _refuse(
+        raise refusal(
             request,
             f"{kind} by URL of unknown type",
             f"Gemini needs the media type of a file it reads by URI, and the URL names none; pass it, "
@@ -265,12 +291,6 @@ def _media(request: Request, part: Image | Audio | Video | Document) -> dict[str
 
 
 _EXAMPLE_TYPES = {"Image": "image/png", "Audio": "audio/mp3", "Video": "video/mp4", "Document": "application/pdf"}
-
-
-def _refuse(request: Request, feature: str, why: str) -> FeatureNotSupportedError:
-    return FeatureNotSupportedError(
-        f"{request.model_id} cannot take {feature}: {why}.", model=request.model_id, feature=feature
-    )
 
 
 def generation_config(request: Request) -> dict[str, Any]:
@@ -312,7 +332,7 @@ def _thinking_config(request: Request, thinking: Thinking | ThinkingLevel) -> di
         if off or (level == "minimal" and budget is None):
             return None  # a model that does not think already thinks as little as it can
         if model_info(request.model_id) is not None:
-            raise _refuse(
+            raise refusal(
                 request,
                 f"thinking={thinking!r}",
                 "this model does not think; use a Gemini 2.5 or later model",

@@ -11,10 +11,20 @@ from typing import TYPE_CHECKING, Any, cast
 from attrs import frozen
 
 from mirascope import llm
-from mirascope.llm.providers import FORMAT_TOOL_NAME, Decoded, HTTPRequest, Request, format_request, parse_json
+from mirascope.llm.providers import (
+    FORMAT_TOOL_NAME,
+    Decoded,
+    HTTPRequest,
+    ParamHandling,
+    Request,
+    format_request,
+    parse_json,
+    refusal,
+)
 from mirascope.providers.openai.completions import decode as completions_decode
 from mirascope.providers.openai.completions import encode as completions_encode
 from mirascope.providers.openai.completions.stream import CompletionsStream
+from mirascope.providers.openai.services import OPENAI
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +38,9 @@ __all__ = ["Endpoint", "LocalProvider"]
 _OPTIONS = frozenset({"threads", "context_size", "seed", "gpu_layers"})
 _URL = "http://local.mirascope/v1/chat/completions"
 _ANSWER = "response"
+
+PARAMETERS: Mapping[str, ParamHandling] = completions_encode.parameters(OPENAI, top_k=True)
+"""How `local:` takes each call parameter: llama.cpp's server reads Chat Completions, `top_k` too."""
 
 
 @frozen
@@ -54,6 +67,11 @@ class LocalProvider:
 
     def __repr__(self) -> str:
         return "<mirascope provider 'local'>"
+
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How it takes each call parameter (`PARAMETERS`)."""
+        return PARAMETERS
 
     def base_url(self, options: Mapping[str, object]) -> str:
         return "http://local.mirascope/v1"
@@ -101,7 +119,9 @@ class LocalProvider:
         _refuse_media(request)
         # Decoding is held to a grammar made from the schema: native and tool modes are exact.
         mode, strict, request = format_request(request, native=True, strict_tool=True)
-        body = completions_encode.encode(request, top_k=True, format_mode=mode, strict=strict)
+        body = completions_encode.encode(
+            request, service=OPENAI, parameters=PARAMETERS, format_mode=mode, strict=strict
+        )
         if request.tools or mode == "tool":
             _constrain_to_tools(request, body, mode, strict)
         return HTTPRequest(url=_URL, body=body)
@@ -146,11 +166,10 @@ def _refuse_media(request: Request) -> None:
                 if isinstance(part, llm.Image | llm.Audio | llm.Video) or (
                     isinstance(part, llm.Document) and part.mime_type == "application/pdf"
                 ):
-                    kind = type(part).__name__
-                    raise llm.FeatureNotSupportedError(
-                        f"{request.model_id} takes text only; it cannot take {kind} parts.",
-                        model=request.model_id,
-                        feature=kind,
+                    raise refusal(
+                        request,
+                        type(part).__name__,
+                        "the model takes text only; leave it out, or use a model that takes it",
                     )
 
 

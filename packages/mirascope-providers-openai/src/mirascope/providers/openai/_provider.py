@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from mirascope.llm.providers import (
     Decoded,
     HTTPRequest,
+    ParamHandling,
     Request,
     StreamDecoder,
     format_request,
@@ -104,6 +105,11 @@ def api_root(base_url: str) -> str:
 class ResponsesProvider(_OpenAIProtocol):
     """`openai:` — OpenAI's Responses API."""
 
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How it takes each call parameter."""
+        return responses_encode.PARAMETERS
+
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
@@ -122,11 +128,16 @@ class ResponsesProvider(_OpenAIProtocol):
 class CompletionsProvider(_OpenAIProtocol):
     """`openai-completions:` and the OpenAI-compatible services — Chat Completions."""
 
+    @property
+    def parameters(self) -> Mapping[str, ParamHandling]:
+        """How its service takes each call parameter."""
+        return completions_encode.parameters(self.service)
+
     def prepare(self, request: Request, client: llm.Client) -> HTTPRequest:
         refuse_unsupported_media(request)
         mode, strict, request = format_request(request, native=True, strict_tool=True)
         body = completions_encode.encode(
-            request, top_k=self.service.top_k, format_mode=mode, strict=strict, service=self.service
+            request, service=self.service, parameters=self.parameters, format_mode=mode, strict=strict
         )
         return HTTPRequest(url=f"{self.root(client.base_url)}/chat/completions", body=body)
 

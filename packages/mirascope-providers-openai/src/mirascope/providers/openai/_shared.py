@@ -6,9 +6,12 @@ import json
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import RAW_ARGS_KEY, Request, parse_json, warn_ignored
+from mirascope.llm.providers import RAW_ARGS_KEY, Request, parse_json, refusal, warn_ignored
 
 from .capabilities import effort_for_budget, is_reasoning_model, reasoning_efforts
+
+REASONING_SAMPLING = "left out with a logged warning on reasoning models (o-series, gpt-5), which fix their sampling"
+"""Where `temperature` and `top_p` are not sent, on both OpenAI APIs (a declaration's note)."""
 
 
 def obj(value: object) -> dict[str, Any]:
@@ -36,25 +39,18 @@ def data_url(mime_type: str | None, data: str) -> str:
     return f"data:{mime_type};base64,{data}"
 
 
-def refuse(request: Request, feature: str, why: str) -> llm.FeatureNotSupportedError:
-    """The error for a part or parameter this API cannot take."""
-    return llm.FeatureNotSupportedError(
-        f"{request.model_id} cannot take {feature}: {why}", model=request.model_id, feature=feature
-    )
-
-
 def refuse_part(request: Request, part: llm.ContentPart) -> llm.FeatureNotSupportedError:
     """The error for a user-message part neither OpenAI API takes."""
     if isinstance(part, llm.Video):
         provider = request.model_id.partition(":")[0]
         if provider in ("openai", "openai-completions", "azure", "azure-completions"):
-            return refuse(request, "Video", "OpenAI models take no video input")
-        return refuse(request, "Video", "Mirascope sends no video over Chat Completions; use a 'google:' model")
+            return refusal(request, "Video", "OpenAI models take no video input")
+        return refusal(request, "Video", "Mirascope sends no video over Chat Completions; use a 'google:' model")
     if isinstance(part, llm.CacheControl):
-        return refuse(
+        return refusal(
             request, "CacheControl", "prompt-cache breakpoints are for Claude models; OpenAI caches prefixes itself"
         )
-    return refuse(request, type(part).__name__, "it cannot appear in a user message")
+    return refusal(request, type(part).__name__, "it cannot appear in a user message")
 
 
 def document_text(part: llm.Document) -> str:
@@ -89,7 +85,7 @@ def reasoning_effort(request: Request) -> str | None:
     if info is not None and not info.thinking:
         if level in ("none", "minimal"):
             return None  # a model that does not reason already thinks as little as it can
-        raise refuse(request, f"thinking={level!r}", "it is not a reasoning model; use an o-series or gpt-5 model")
+        raise refusal(request, f"thinking={level!r}", "it is not a reasoning model; use an o-series or gpt-5 model")
     efforts = reasoning_efforts(request.model)
     if not efforts:
         # Unknown to the name rules: sent as given. Known not to reason: only a level it lacks.
@@ -104,7 +100,11 @@ def reasoning_effort(request: Request) -> str | None:
 
 
 def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> bool:
-    """Put temperature and top_p in the body where the model takes them; return whether it reasons."""
+    """Put temperature, top_p and top_k in the body where the model takes them; return whether it reasons.
+
+    `top_k` says whether the API takes `top_k`; one it lacks was already warned about by
+    `check_params`, from the provider's declaration.
+    """
     params = request.params
     reasoning = is_reasoning_model(request.model)
     for name, value in (("temperature", params.get("temperature")), ("top_p", params.get("top_p"))):
@@ -113,11 +113,8 @@ def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> b
                 warn_ignored(request.model_id, name, "reasoning models fix their sampling")
             else:
                 body[name] = value
-    if "top_k" in params:
-        if top_k:
-            body["top_k"] = params["top_k"]
-        else:
-            warn_ignored(request.model_id, "top_k", "the API has no top_k")
+    if top_k and "top_k" in params:
+        body["top_k"] = params["top_k"]
     return reasoning
 
 

@@ -2,44 +2,82 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Any, cast
 
 from mirascope import llm
 from mirascope.llm.providers import (
     FORMAT_TOOL_NAME,
     PROVIDER_TOOLS_HINT,
+    ParamHandling,
     Request,
+    check_params,
     media_url,
     merge_provider_params,
+    refusal,
     refuse_provider_tools,
     refuse_tool_cache_breakpoints,
     warn_ignored,
 )
 
 from .._shared import (
+    REASONING_SAMPLING,
     data_url,
     document_text,
     obj,
     own_message,
     reasoning_effort,
-    refuse,
     refuse_part,
     sampling_params,
     tool_arguments,
 )
 from ..capabilities import AUDIO_FORMATS, reasoning_efforts, takes_audio_input
-from ..services import OPENAI, Service
+from ..services import Service
 
 _API = "Chat Completions"
 OWNED = frozenset({"model", "messages", "stream"})
 """Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
 
+# Where each service's `thinking_param` puts a level, and what else it sends.
+_THINKING: dict[str, tuple[str, str]] = {
+    "reasoning_effort": ("reasoning_effort", ""),
+    "reasoning": ("reasoning.effort", "`reasoning.max_tokens` for a budget, `reasoning.exclude` without `include`"),
+    "thinking": ("thinking.type", "`enabled` or `disabled`, with `reasoning_effort` while it is on"),
+    "reasoning.enabled": ("reasoning.enabled", "on hybrid models; `reasoning_effort` on models with levels (gpt-oss)"),
+}
+_NOT_REASONING = 'a model known not to reason refuses any level but `"none"` and `"minimal"`'
 
-def _service(request: Request) -> str:
-    return request.model_id.partition(":")[0]
+
+@cache
+def parameters(service: Service, *, top_k: bool | None = None) -> Mapping[str, ParamHandling]:
+    """How Chat Completions on `service` takes each call parameter.
+
+    `top_k` overrides the service's own `top_k` (a server known to take it, such as llama.cpp's).
+    """
+    wire, how = _THINKING[service.thinking_param]
+    # Read-only: one mapping, cached, is shared by every request to the service.
+    return MappingProxyType(
+        {
+            "temperature": ParamHandling.send("temperature", note=REASONING_SAMPLING),
+            "max_tokens": ParamHandling.send("max_tokens", note="`max_completion_tokens` on reasoning models"),
+            "top_p": ParamHandling.send("top_p", note=REASONING_SAMPLING),
+            "top_k": (
+                ParamHandling.send("top_k")
+                if (service.top_k if top_k is None else top_k)
+                else ParamHandling.warn("the API has no top_k")
+            ),
+            "seed": ParamHandling.send(service.seed_field),
+            "stop": ParamHandling.send(
+                "stop", note="left out with a logged warning on reasoning models, which refuse stop sequences"
+            ),
+            "thinking": ParamHandling.send(wire, note=f"{how}; {_NOT_REASONING}" if how else _NOT_REASONING),
+        }
+    )
 
 
-def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
+def _user_part(request: Request, part: llm.ContentPart, service: Service) -> dict[str, Any]:
     if isinstance(part, llm.Text):
         return {"type": "text", "text": part.text}
     if isinstance(part, llm.Image):
@@ -47,14 +85,14 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
             return {"type": "image_url", "image_url": {"url": media_url(request, part, reader=_API)}}
         return {"type": "image_url", "image_url": {"url": data_url(part.mime_type, part.data or "")}}
     if isinstance(part, llm.Audio):
-        return _audio(request, part)
+        return _audio(request, part, service)
     if isinstance(part, llm.Document):
-        return _document(request, part)
+        return _document(request, part, service)
     raise refuse_part(request, part)
 
 
-def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
-    if _service(request) == "mistral":
+def _audio(request: Request, part: llm.Audio, service: Service) -> dict[str, Any]:
+    if service.media == "mistral":
         # Mistral documents inline audio as the base64 text itself, and audio it fetches as
         # OpenAI's object with the URL for its data.
         if part.url is None:
@@ -63,7 +101,7 @@ def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
         mime = part.mime_type or ""
         audio_format = AUDIO_FORMATS.get(mime) or mime.partition("/")[2]
         if not audio_format:
-            raise refuse(
+            raise refusal(
                 request,
                 "Audio by URL of unknown type",
                 "Mistral needs the audio's format; pass it, e.g. llm.Audio.from_url(url, mime_type='audio/mpeg')",
@@ -71,7 +109,7 @@ def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
         return {"type": "input_audio", "input_audio": {"data": url, "format": audio_format}}
     if part.data is None:
         media_url(request, part, reader=_API)  # another scheme is refused as such
-        raise refuse(
+        raise refusal(
             request,
             "Audio by URL",
             "Chat Completions takes audio inline only; pass the bytes with llm.Audio.from_file(...) "
@@ -79,9 +117,9 @@ def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
         )
     audio_format = AUDIO_FORMATS.get(part.mime_type or "")
     if audio_format is None:
-        raise refuse(request, f"{part.mime_type} audio", "Chat Completions takes mp3 and wav audio")
+        raise refusal(request, f"{part.mime_type} audio", "Chat Completions takes mp3 and wav audio")
     if request.model_id.startswith("openai-completions:") and not takes_audio_input(request.model):
-        raise refuse(
+        raise refusal(
             request,
             "Audio",
             "audio input needs an audio model such as 'openai-completions:gpt-audio'",
@@ -89,59 +127,64 @@ def _audio(request: Request, part: llm.Audio) -> dict[str, Any]:
     return {"type": "input_audio", "input_audio": {"data": part.data, "format": audio_format}}
 
 
-def _document(request: Request, part: llm.Document) -> dict[str, Any]:
+def _document(request: Request, part: llm.Document, service: Service) -> dict[str, Any]:
     # A document by URL with no known type is taken for a PDF, as every API that fetches one does.
     if part.mime_type is not None and part.mime_type != "application/pdf":
         if part.data is None:
             media_url(request, part, reader=_API)
-            raise refuse(
+            raise refusal(
                 request,
                 "text Document by URL",
                 "text documents are sent as text, so they must be inline; pass the bytes with "
                 "llm.Document.from_file(...) or llm.Document.from_bytes(...)",
             )
         return {"type": "text", "text": document_text(part)}
-    service = _service(request)
     if part.url is not None:
         url = media_url(request, part, reader=_API)
-        if service == "mistral":
+        if service.media == "mistral":
             return {"type": "document_url", "document_url": url}
-        if service == "openrouter":  # OpenRouter fetches a PDF's URL given as its file data
+        if service.media == "openrouter":  # OpenRouter fetches a PDF's URL given as its file data
             name = url.partition("?")[0].rsplit("/", 1)[-1]
             name = name if name.lower().endswith(".pdf") else "document.pdf"
             return {"type": "file", "file": {"filename": name, "file_data": url}}
-        raise refuse(
+        raise refusal(
             request,
             "Document by URL",
             "Chat Completions takes PDF documents inline only; pass the bytes with llm.Document.from_file(...) "
             "or llm.Document.from_bytes(...)"
-            + (", or use the 'openai:' Responses API, which fetches URLs" if service == "openai-completions" else ""),
+            + (
+                ", or use the 'openai:' Responses API, which fetches URLs"
+                if request.model_id.startswith("openai-completions:")
+                else ""
+            ),
         )
     pdf = data_url("application/pdf", part.data or "")
-    if service == "mistral":
+    if service.media == "mistral":
         return {"type": "document_url", "document_url": pdf}
     return {"type": "file", "file": {"file_data": pdf, "filename": "document.pdf"}}
 
 
-def _tool_text(request: Request, output: llm.ToolOutput, attachments: list[dict[str, Any]]) -> str:
+def _tool_text(request: Request, output: llm.ToolOutput, attachments: list[dict[str, Any]], service: Service) -> str:
     """A tool message's text; the media the tool returned is added to `attachments`."""
     media = [part for part in output.content if not isinstance(part, llm.Text)]
     if not media:
         return output.result
     attachments.append({"type": "text", "text": f"Attached by the {output.name} tool (call {output.id}):"})
-    attachments.extend(_user_part(request, part) for part in media)
+    attachments.extend(_user_part(request, part, service) for part in media)
     note = f"({len(media)} attachment{'s' if len(media) > 1 else ''} from this tool follow in the next user message.)"
     return f"{output.result}\n{note}" if output.result else note
 
 
-def _user(request: Request, message: llm.Message, out: list[dict[str, Any]]) -> None:
+def _user(request: Request, message: llm.Message, out: list[dict[str, Any]], service: Service) -> None:
     parts: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     for part in message.content:
         if isinstance(part, llm.ToolOutput):
-            out.append({"role": "tool", "tool_call_id": part.id, "content": _tool_text(request, part, attachments)})
+            out.append(
+                {"role": "tool", "tool_call_id": part.id, "content": _tool_text(request, part, attachments, service)}
+            )
         else:
-            parts.append(_user_part(request, part))
+            parts.append(_user_part(request, part, service))
     # Tool messages take text only: media a tool returned follows in a user message, after every
     # tool message (the API wants those right after the calls).
     parts[:0] = attachments
@@ -179,7 +222,7 @@ def _assistant(request: Request, message: llm.Message, service: Service) -> dict
             else:
                 thoughts.append(part.text)
         else:
-            raise refuse(
+            raise refusal(
                 request,
                 f"{type(part).__name__} in an assistant message",
                 "Chat Completions assistant messages hold text and tool calls",
@@ -206,7 +249,7 @@ def _assistant(request: Request, message: llm.Message, service: Service) -> dict
 def _system(request: Request, message: llm.Message) -> dict[str, Any]:
     for part in message.content:
         if not isinstance(part, llm.Text):
-            raise refuse(
+            raise refusal(
                 request,
                 f"{type(part).__name__} in a system message",
                 "system messages hold text only",
@@ -226,38 +269,40 @@ def _refuse_provider_tools(request: Request) -> None:
 def encode(
     request: Request,
     *,
-    top_k: bool,
+    service: Service,
+    parameters: Mapping[str, ParamHandling],
     format_mode: llm.FormatMode | None = None,
     strict: bool = False,
-    service: Service = OPENAI,
 ) -> dict[str, Any]:
     """The Chat Completions body for a request.
 
     `format_mode` and `strict` say how to ask for `request.format` (see
     `llm.providers.format_request`, which also puts its instructions in the messages);
-    `service` says how the service takes `thinking=` and earlier reasoning.
+    `service` says how the service takes `thinking=` and earlier reasoning; the call
+    parameters are handled as `parameters` (the provider's declaration) says.
 
     Raises:
         FeatureNotSupportedError: A part, parameter or provider tool the API cannot take.
     """
+    check_params(request, parameters)
     if request.provider_tools:
         _refuse_provider_tools(request)
     messages: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "user":
-            _user(request, message, messages)
+            _user(request, message, messages, service)
         elif message.role == "assistant":
             messages.append(_assistant(request, message, service))
         else:
             messages.append(_system(request, message))
     body: dict[str, Any] = {"messages": messages, "model": request.model}
     params = request.params
-    reasoning = sampling_params(request, body, top_k=top_k)
+    reasoning = sampling_params(request, body, top_k=parameters["top_k"].action == "send")
     if "max_tokens" in params:
         # Reasoning models refuse `max_tokens`; older and compatible servers know only it.
         body["max_completion_tokens" if reasoning else "max_tokens"] = params["max_tokens"]
     if "seed" in params:
-        body["seed"] = params["seed"]
+        body[service.seed_field] = params["seed"]
     if "stop" in params:
         if reasoning:
             warn_ignored(request.model_id, "stop", "reasoning models refuse stop sequences")

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mirascope import llm
 from mirascope.llm.providers import (
     FORMAT_TOOL_NAME,
+    ParamHandling,
     Request,
+    check_params,
     media_url,
     merge_provider_params,
+    refusal,
     refuse_tool_cache_breakpoints,
-    warn_ignored,
 )
 
 from .._shared import (
+    REASONING_SAMPLING,
     data_url,
     document_text,
     objs,
     own_message,
     reasoning_effort,
-    refuse,
     refuse_part,
     sampling_params,
     tool_arguments,
@@ -30,6 +32,21 @@ from .._shared import (
 _API = "the Responses API"
 OWNED = frozenset({"model", "input", "stream"})
 """Body keys Mirascope always sets from the call itself, which `provider_params` may not."""
+
+PARAMETERS: Mapping[str, ParamHandling] = {
+    "temperature": ParamHandling.send("temperature", note=REASONING_SAMPLING),
+    "max_tokens": ParamHandling.send("max_output_tokens"),
+    "top_p": ParamHandling.send("top_p", note=REASONING_SAMPLING),
+    "top_k": ParamHandling.warn("the API has no top_k"),
+    "seed": ParamHandling.warn("the Responses API has no seed"),
+    "stop": ParamHandling.warn("the Responses API has no stop sequences; use 'openai-completions:'"),
+    "thinking": ParamHandling.send(
+        "reasoning.effort",
+        note='with `summary: "auto"` when `include`; a model known not to reason refuses any level but '
+        '`"none"` and `"minimal"`',
+    ),
+}
+"""How the Responses API (`openai:`, `azure:`) takes each call parameter."""
 
 
 def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
@@ -50,7 +67,7 @@ def _user_part(request: Request, part: llm.ContentPart) -> dict[str, Any]:
             }
         return {"type": "input_text", "text": document_text(part)}
     if isinstance(part, llm.Audio):
-        raise refuse(
+        raise refusal(
             request,
             "Audio",
             "the Responses API takes no audio input; use 'openai-completions:gpt-audio'",
@@ -103,7 +120,7 @@ def _assistant(request: Request, message: llm.Message, out: list[dict[str, Any]]
         elif isinstance(part, llm.Thought):
             continue  # Reasoning from another provider cannot be replayed to OpenAI.
         else:
-            raise refuse(
+            raise refusal(
                 request,
                 f"{type(part).__name__} in an assistant message",
                 "assistant messages hold text and tool calls",
@@ -117,8 +134,13 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
     """The Responses API body for a request.
 
     `format_mode` and `strict` say how to ask for `request.format` (see
-    `llm.providers.format_request`, which also puts its instructions in the messages).
+    `llm.providers.format_request`, which also puts its instructions in the messages). The
+    call parameters are handled as `PARAMETERS` declares.
+
+    Raises:
+        FeatureNotSupportedError: A part, parameter or setting the API cannot take.
     """
+    check_params(request, PARAMETERS)
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if message.role == "user":
@@ -128,7 +150,7 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
         else:
             for part in message.content:
                 if not isinstance(part, llm.Text):
-                    raise refuse(
+                    raise refusal(
                         request,
                         f"{type(part).__name__} in a system message",
                         "system messages hold text only",
@@ -139,14 +161,6 @@ def encode(request: Request, *, format_mode: llm.FormatMode | None = None, stric
     sampling_params(request, body, top_k=False)
     if "max_tokens" in params:
         body["max_output_tokens"] = params["max_tokens"]
-    if "seed" in params:
-        warn_ignored(request.model_id, "seed", "the Responses API has no seed")
-    if "stop" in params:
-        warn_ignored(
-            request.model_id,
-            "stop",
-            "the Responses API has no stop sequences; use 'openai-completions:'",
-        )
     effort = reasoning_effort(request)
     if effort is not None:
         thinking = params.get("thinking")

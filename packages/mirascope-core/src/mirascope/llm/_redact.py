@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from .exceptions import APIError
+
 if TYPE_CHECKING:
     import httpx
 
@@ -247,8 +249,6 @@ def scrub(error: BaseException, redact: Redactor) -> None:
     dropped; every string argument and attribute is redacted, and an `llm.APIError`'s body and
     headers too. For errors only: this walks whatever the exceptions hold.
     """
-    from ..exceptions import APIError
-
     seen: set[int] = set()
     pending: list[BaseException] = [error]
     while pending:

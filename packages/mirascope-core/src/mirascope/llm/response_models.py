@@ -8,8 +8,12 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast, overload
 
+from ._json import JSONTooDeep, parse_json
+from ._partial_json import NOTHING
+from ._partial_objects import partial_object
 from ._typevars import T
-from .exceptions import ParseError
+from .content import Text, ToolCall
+from .exceptions import ParseError, UsageError
 
 if TYPE_CHECKING:
     from .messages import Message
@@ -117,7 +121,7 @@ class Format(Generic[T]):
             return self.schema
         found = self._strict_schema
         if found is None:
-            from ._schema import strict_schema
+            from ._schema import strict_schema  # loaded with the first tool or response model
 
             found = self._strict_schema = strict_schema(self.schema)
         return found
@@ -155,8 +159,6 @@ class Format(Generic[T]):
                 raise
             except Exception as exc:
                 raise ParseError(f"The reply could not be parsed: {exc}", text=text, reason=str(exc)) from exc
-        from ._json import JSONTooDeep, parse_json
-
         try:
             data = parse_json(text)
         except JSONTooDeep as exc:
@@ -182,8 +184,6 @@ class Format(Generic[T]):
 
     def partial(self, data: Any) -> T | None:
         """A partial response model from JSON still being written: fields not yet arrived are `None`."""
-        from ._partial import NOTHING, partial_object
-
         if self.wrapped:
             data = cast("dict[str, Any]", data).get(_WRAP_KEY, NOTHING) if isinstance(data, dict) else NOTHING
         if data is NOTHING:
@@ -199,8 +199,6 @@ def answer_as_text(message: Message, finish_reason: FinishReason) -> tuple[Messa
     message (`raw`) is dropped, so that `resume` sends the text.
     """
     parts = message.content
-    from .content import Text, ToolCall
-
     if not any(isinstance(part, ToolCall) and part.name == FORMAT_TOOL_NAME for part in parts):
         return message, finish_reason
     content = tuple(
@@ -229,13 +227,13 @@ def _schema_and_structure(tp: object) -> tuple[dict[str, Any], Callable[[Any], A
     """
     pydantic = sys.modules.get("pydantic")  # a BaseModel exists only if Pydantic was imported
     if pydantic is not None and isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
-        from ._schema import inline_refs
+        from ._schema import inline_refs  # loaded with the first tool or response model
 
         model: Any = tp
         # Inlined as the schemas of plain types are: every provider takes inline schemas, not all `$ref`.
         return inline_refs(model.model_json_schema()), model.model_validate
-    from ._schema import type_schema
-    from ._structure import structurer
+    from ._schema import type_schema  # loaded with the first tool or response model
+    from ._structure import structurer  # loaded with the first tool or response model
 
     return type_schema(tp), structurer(tp)
 
@@ -247,8 +245,6 @@ def _too_deep(text: str, exc: ValueError) -> ParseError:
 
 
 def _embedded_json(text: str) -> Any:
-    from ._json import JSONTooDeep, parse_json
-
     # Models without a schema feature often wrap the JSON in prose or a code fence.
     for start_char, end_char in (("{", "}"), ("[", "]")):
         start, end = text.find(start_char), text.rfind(end_char)
@@ -269,7 +265,7 @@ def _embedded_json(text: str) -> Any:
 
 
 def _invalid() -> type[Exception]:
-    from ._structure import Invalid
+    from ._structure import Invalid  # loaded with the first tool or response model
 
     return Invalid
 
@@ -295,8 +291,6 @@ def format_for(tp: type[T] | Format[T]) -> Format[T]:
     if isinstance(tp, Format):
         return tp
     if not isinstance(cast(object, tp), type) and type(tp).__module__ not in _TYPE_FORM_MODULES:
-        from .exceptions import UsageError
-
         if type(tp).__module__ != "builtins":
             raise UsageError(
                 f"response_model takes a type, e.g. response_model={type(tp).__name__}; got an instance, {tp!r:.60}."
@@ -349,8 +343,6 @@ def response_model(
         instructions: The formatting instructions for the system prompt, in place of the default.
     """
     if mode not in (None, "native", "tool", "json"):
-        from .exceptions import UsageError
-
         raise UsageError(f"mode must be 'native', 'tool' or 'json'; got {mode!r}.")
     if tp is not None:
         key = (tp, strict, mode, instructions)
