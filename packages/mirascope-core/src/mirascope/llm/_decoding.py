@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._json import MAX_JSON_DEPTH, too_deep
-from ._redact import known, scrub
 from ._values import FinishReason
 from .content import Citation, Text, Thought, ToolCall, ToolOutput
 from .exceptions import APIError, Error
@@ -175,4 +174,6 @@ def decode_reply(provider: Provider, request: Request, body: Any) -> Decoded:
 
 
 def _redact(error: APIError) -> None:
+    from ._redact import known, scrub  # the error path: not loaded with `llm`
+
     scrub(error, known())

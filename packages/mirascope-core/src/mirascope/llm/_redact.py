@@ -20,7 +20,6 @@ reply headers. The same goes for:
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -30,6 +29,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from .exceptions import APIError
 
 if TYPE_CHECKING:
+    import logging
+
     import httpx
 
 __all__ = [
@@ -189,6 +190,8 @@ def remember(secrets: Iterable[str]) -> None:
         _known = _ordered((*_known, *fresh))
         _known_redactor = Redactor(_known)
         if first:
+            import logging  # only once a secret is known: `from mirascope import llm` stays light
+
             for name in _LOGGERS:
                 logging.getLogger(name).addFilter(_log_filter)
 
@@ -207,8 +210,12 @@ def known() -> Redactor:
     return _known_redactor
 
 
-class _LogFilter(logging.Filter):
-    """Redacts known secrets from a record's message; a logger runs it only for records it emits."""
+class _LogFilter:
+    """Redacts known secrets from a record's message; a logger runs it only for records it emits.
+
+    Any object with `filter(record)` serves as a logging filter, so this need not subclass
+    `logging.Filter`, nor load `logging` before a secret is known.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = _known

@@ -7,7 +7,6 @@ record the waits instead of sleeping.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -95,7 +94,9 @@ class Attempts:
         if asked is None:
             # Full jitter: a random wait up to the exponential bound, so that many clients
             # failing together do not retry together.
-            wait = random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.count - 1)))
+            from random import uniform  # only when a request failed: not at import
+
+            wait = uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (self.count - 1)))
         elif asked > LONGEST_WAIT:
             _note(
                 error,

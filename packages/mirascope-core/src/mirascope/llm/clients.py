@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Literal, cast, overload
 
 from attrs import field, frozen
 
-from ._redact import remember_headers, shown_url
 from .exceptions import MissingAPIKeyError, UsageError
-from .providers._registry import get_provider
 
 if TYPE_CHECKING:
     import asyncio
@@ -253,6 +251,8 @@ class Client:
         self._env_api_key = None if api_key is not None else self._environment_key()
 
     def __repr__(self) -> str:
+        from ._redact import shown_url  # redaction loads when first needed, not with `llm`
+
         return f"llm.client({self.provider.name!r}, base_url={shown_url(self.base_url)!r})"
 
     def resolve_api_key(self) -> str | None:
@@ -288,6 +288,8 @@ class Client:
             headers = self.provider.headers(self.resolve_api_key(), self.options)
             headers.update(self.headers)
             # Logs and errors are redacted of what this client sends (see `_redact`).
+            from ._redact import remember_headers
+
             remember_headers(headers, self.base_url)
             for given in (self._user_sync_http, self._user_async_http):
                 if given is not None:
@@ -480,6 +482,8 @@ def client(
         raise UsageError(
             f"llm.client takes the provider prefix, e.g. llm.client('openai'); got {type(provider).__name__}."
         )
+    from .providers._registry import get_provider  # the SPI package: loaded with the first client
+
     found = get_provider(provider)
     try:
         found.check_options(options)

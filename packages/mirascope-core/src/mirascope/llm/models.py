@@ -10,9 +10,7 @@ from attrs import field, frozen
 
 from . import _calling
 from ._checks import check_model, split_model_id
-from ._decoding import decode_reply
 from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
-from ._retries import is_retryable, joined
 from ._typevars import T
 from .clients import Client, default_client
 from .content import Text, Thought
@@ -21,8 +19,6 @@ from .exceptions import APIError, FeatureNotSupportedError, UsageError
 from .known_models import KnownModel
 from .messages import Message, as_messages
 from .params import CallParams, Thinking
-from .providers import Request
-from .providers._registry import generation, get_provider
 from .response_models import Format
 from .responses import AsyncCallResponse, CallResponse, made_response
 from .settings import CallSettings, changes_from_arguments
@@ -30,7 +26,7 @@ from .streams import AsyncStream, Stream
 
 if TYPE_CHECKING:
     from .provider_tools import ProviderTool
-    from .providers import Provider
+    from .providers import Provider, Request
     from .tools import AnyTool, Context, Tool
 
 __all__ = ["Model", "model"]
@@ -181,6 +177,9 @@ class Model(Generic[T]):
         )
 
     def _resolve(self) -> tuple[Provider, Client]:
+        # The provider SPI package loads with the first call, not with `llm`.
+        from .providers._registry import generation, get_provider
+
         resolved = self._resolved
         if not resolved or resolved[0][0] != generation():
             provider = get_provider(self.provider_name)
@@ -196,6 +195,8 @@ class Model(Generic[T]):
         return provider, self.settings.client or default_client(provider)
 
     def _request(self, content: str | Sequence[Message], stream: bool = False) -> tuple[Provider, Client, Request]:
+        from .providers import Request
+
         provider, client = self._resolve()
         messages = as_messages(content)
         thinking = self.params.get("thinking")
@@ -222,6 +223,8 @@ class Model(Generic[T]):
         moved to keeps every setting but the provider's: on another provider it takes that
         provider's default client and no `provider_params`.
         """
+        from ._retries import is_retryable, joined  # a failed call's path: not loaded with `llm`
+
         failed = (*self._failed, (self.id, error))
         if not self.settings.fallback or not is_retryable(error):
             if self._failed:
@@ -314,7 +317,9 @@ class Model(Generic[T]):
         """
         if (model := self._overridden()) is not None:
             return model.call_with(content, metadata, context, validate)
-        from .providers.http import attempts_for, post_json  # httpx: loaded with the first call
+        # httpx and the decoding guard: loaded with the first call, not with `llm`
+        from ._decoding import decode_reply
+        from .providers.http import attempts_for, post_json
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
@@ -346,7 +351,9 @@ class Model(Generic[T]):
         """The async form of `call_with`."""
         if (model := self._overridden()) is not None:
             return await model.call_with_async(content, metadata, context, validate)
-        from .providers.http import attempts_for, post_json_async  # httpx: loaded with the first call
+        # httpx and the decoding guard: loaded with the first call, not with `llm`
+        from ._decoding import decode_reply
+        from .providers.http import attempts_for, post_json_async
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)

@@ -9,8 +9,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast, overload
 
 from ._json import JSONTooDeep, parse_json
-from ._partial_json import NOTHING
-from ._partial_objects import partial_object
 from ._typevars import T
 from .content import Text, ToolCall
 from .exceptions import ParseError, UsageError
@@ -184,6 +182,10 @@ class Format(Generic[T]):
 
     def partial(self, data: Any) -> T | None:
         """A partial response model from JSON still being written: fields not yet arrived are `None`."""
+        # Partials are read by few calls: their modules load with the first, not with `llm`.
+        from ._partial_json import NOTHING
+        from ._partial_objects import partial_object
+
         if self.wrapped:
             data = cast("dict[str, Any]", data).get(_WRAP_KEY, NOTHING) if isinstance(data, dict) else NOTHING
         if data is NOTHING:

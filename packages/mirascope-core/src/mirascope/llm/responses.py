@@ -19,7 +19,6 @@ from .messages import Message, user
 from .params import CallParams
 from .provider_tools import ProviderTool
 from .response_models import Format, answer_as_text
-from .serialization import from_dict, to_dict
 from .settings import CallSettings
 from .tools import Context, Tool
 
@@ -215,11 +214,15 @@ class _ResponseData(Generic[T]):
 
     def to_dict(self) -> dict[str, Any]:
         """This response as plain JSON-ready data; `from_dict` restores it."""
+        from .serialization import to_dict  # cattrs' converter: built on first use, not with `llm`
+
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Rebuild a response from `to_dict` output (for instance after a JSON round-trip)."""
+        from .serialization import from_dict
+
         return from_dict(cls, data)
 
 

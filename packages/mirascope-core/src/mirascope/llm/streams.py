@@ -13,16 +13,11 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from . import _retries
 from ._calling import Caller
-from ._decoding import check, check_nesting, undecodable
-from ._partial_json import PartialJSON
-from ._redact import redactor, scrub
 from ._typevars import T
 from ._values import Chunk, StreamEvents, ToolCallDelta
 from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error, UsageError
-from .providers.sse import SSEDecoder
 from .response_models import FORMAT_TOOL_NAME
 from .responses import (
     AsyncCallResponse,
@@ -37,10 +32,11 @@ from .responses import (
 if TYPE_CHECKING:
     import httpx
 
+    from ._partial_json import PartialJSON
     from ._retries import Attempts
     from .clients import Client
     from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder
-    from .providers.sse import ServerSentEvent
+    from .providers.sse import ServerSentEvent, SSEDecoder
     from .response_models import Format
     from .tools import Context
 
@@ -160,6 +156,8 @@ class _BaseStream(Generic[T]):
         return None if self._attempts is None else self._attempts.deadline
 
     def _sse_decoder(self) -> SSEDecoder:
+        from .providers.sse import SSEDecoder  # with the first stream, not with `llm`
+
         return SSEDecoder(self._client.max_event_bytes)
 
     def _read(self, sse_events: Iterable[ServerSentEvent], deadline: float | None) -> Iterator[Chunk]:
@@ -223,12 +221,17 @@ class _BaseStream(Generic[T]):
 
     def _undecodable(self, exc: Exception) -> APIError:
         """The error for an event the decoder could not read (see `_decoding`), holding that event."""
+        from ._decoding import undecodable  # the error path: not loaded with `llm`
+
         body = self._events[-1] if self._events else None
         error = undecodable(self._provider.name, "stream event", self._http.status_code, body, exc)
         error.__cause__ = exc  # as `raise ... from exc` will: redacted with the error
         return self._cut_short(error)
 
     def _finish(self) -> Decoded:
+        # Streams exist only after a call, which has loaded the decoding guard.
+        from ._decoding import check, check_nesting, undecodable
+
         try:
             # Events are read as they come, with no depth check (work on every event); what
             # the reply keeps of them is checked once, here.
@@ -253,6 +256,8 @@ class _BaseStream(Generic[T]):
         stream's events are kept on `partial_response`: both are redacted, here on the error
         path rather than on every event.
         """
+        from ._redact import redactor, scrub  # the error path: not loaded with `llm`
+
         redact = redactor(self._http)
         scrub(error, redact)
         if redact.secrets:
@@ -264,6 +269,8 @@ class _BaseStream(Generic[T]):
         if self._attempts is not None:
             error.attempts = self._attempts.count
         self._redacted(error)
+        from ._decoding import check_nesting
+
         try:
             error.partial_response = self._respond(check_nesting(self._decoder.finish()))
         except Exception:  # a reply too broken to assemble still raises the original error
@@ -381,7 +388,9 @@ class Stream(_BaseStream[T]):
                 except Exception as exc:
                     wait = self._wait_to_reopen(exc, deadline)
                     self._http.close()
-                    _retries.sleep(wait)
+                    from ._retries import sleep
+
+                    sleep(wait)
                     self._reopened()
         finally:
             self._closed = True
@@ -423,6 +432,8 @@ class Stream(_BaseStream[T]):
             ParseError: The finished reply does not fit the response model.
         """
         format = self._format()
+        from ._partial_json import PartialJSON  # with the first partials, not with `llm`
+
         parser = PartialJSON()
         for chunk in self:
             if chunk.content and _fed(parser, chunk.content):
@@ -523,7 +534,9 @@ class AsyncStream(_BaseStream[T]):
                 except Exception as exc:
                     wait = self._wait_to_reopen(exc, deadline)
                     await self._http.aclose()
-                    await _retries.asleep(wait)
+                    from ._retries import asleep
+
+                    await asleep(wait)
                     await self._reopened_async()
         finally:
             self._closed = True
@@ -557,6 +570,8 @@ class AsyncStream(_BaseStream[T]):
     async def partials(self) -> AsyncIterator[T]:
         """Read the stream as partial response models, then the complete one (see `llm.Stream.partials`)."""
         format = self._format()
+        from ._partial_json import PartialJSON  # with the first partials, not with `llm`
+
         parser = PartialJSON()
         async for chunk in self:
             if chunk.content and _fed(parser, chunk.content):

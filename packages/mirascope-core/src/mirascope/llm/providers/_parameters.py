@@ -9,7 +9,6 @@ added there cannot be dropped silently by a provider nobody taught it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
@@ -23,8 +22,6 @@ __all__ = ["ParamAction", "ParamHandling", "check_params", "refusal", "warn_igno
 
 ParamAction: TypeAlias = Literal["send", "warn", "refuse"]
 """Send the parameter; leave it out with a logged warning; refuse it before sending."""
-
-_logger = logging.getLogger("mirascope")
 
 
 @frozen
@@ -124,4 +121,6 @@ def warn_ignored(model_id: str, param: str, reason: str) -> None:
     if key in _warned:
         return
     _warned.add(key)
-    _logger.warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)
+    import logging  # only when a parameter is left out: not at import
+
+    logging.getLogger("mirascope").warning("%s does not support %s (%s); it was not sent.", model_id, param, reason)
