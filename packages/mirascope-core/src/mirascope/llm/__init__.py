@@ -11,6 +11,8 @@ print(recommend_book("fantasy").content)
 ```
 """
 
+from typing import TYPE_CHECKING
+
 from . import messages
 from .agents import Agent, AgentContext, AgentStream, AsyncAgent, agent
 from .calls import AsyncCall, Call, DynamicConfig, Prompt, call
@@ -60,6 +62,9 @@ from .response_models import Format, FormatMode, output_parser, response_model
 from .responses import AsyncCallResponse, CallResponse, FinishReason, Usage
 from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
 from .tools import BaseTool, Context, Tool, tool
+
+if TYPE_CHECKING:
+    from . import instrumentation
 
 __all__ = [
     "APIError",
@@ -129,6 +134,7 @@ __all__ = [
     "call",
     "client",
     "context",
+    "instrumentation",
     "messages",
     "model",
     "model_info",
@@ -143,9 +149,18 @@ __all__ = [
 # errors: attrs and cattrs resolve other classes' annotations through their real module.
 def _name_errors_as_exported() -> None:
     for name in __all__:
-        obj = globals()[name]
+        obj = globals().get(name)  # `instrumentation` is loaded on first use (`__getattr__`)
         if isinstance(obj, type) and issubclass(obj, Error):
             obj.__module__ = __name__
 
 
 _name_errors_as_exported()
+
+
+def __getattr__(name: str) -> object:
+    # `llm.instrumentation` loads on first use: `import llm` does not pay for the interface.
+    if name == "instrumentation":
+        import importlib  # not `from . import`: that asks this `__getattr__` again
+
+        return importlib.import_module(f"{__name__}.instrumentation")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,13 +13,17 @@ import functools
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from . import _instruments
 from .content import TOOL_OUTPUT_PARTS, Text, ToolCall, ToolOutput, ToolOutputPart, json_text
 from .exceptions import ToolError
 from .tools import Context, Tool
+
+if TYPE_CHECKING:
+    from .instrumentation import Observers
 
 __all__ = ["execute", "execute_async"]
 
@@ -171,26 +175,52 @@ def _ready(
     return bound if isinstance(bound, ToolOutput) else (tool, bound)
 
 
+def _tool_started(
+    tools: Sequence[Tool[..., Any]], call: ToolCall, callers: Observers, is_async: bool
+) -> tuple[tuple[Any, Any], ...]:
+    tool = next((tool for tool in tools if tool.name == call.name), None)
+    from .instrumentation import tool_started  # loaded once something registered
+
+    return tool_started(call, tool, callers, is_async)
+
+
 def execute(
-    tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
+    tools: Sequence[Tool[..., Any]],
+    calls: Sequence[ToolCall],
+    context: Context[Any] | None = None,
+    callers: Observers = (),
 ) -> list[ToolOutput]:
-    """Run each call in order; an async tool is run to completion on a fresh event loop."""
+    """Run each call in order; an async tool is run to completion on a fresh event loop.
+
+    `callers` are the instrumentation observers of the call whose reply asked for the tools.
+    """
     outputs: list[ToolOutput] = []
     for call in calls:
-        ready = _ready(tools, call, context)
-        if isinstance(ready, ToolOutput):
-            outputs.append(ready)
-            continue
-        tool, bound = ready
+        observers = _tool_started(tools, call, callers, False) if _instruments.instruments else ()
         try:
-            value = tool.fn(*bound.args, **bound.kwargs)
-            if inspect.isawaitable(value):
-                value = _run_awaitable(value)
-        except Exception as error:
-            outputs.append(_raised(call, error))
-        else:
-            outputs.append(_output(call, value))
+            output = _run(tools, call, context)
+        except BaseException as error:
+            if observers:
+                _instruments.tell(observers, "failed", error)
+            raise
+        if observers:
+            _instruments.tell(observers, "ended", output)
+        outputs.append(output)
     return outputs
+
+
+def _run(tools: Sequence[Tool[..., Any]], call: ToolCall, context: Context[Any] | None) -> ToolOutput:
+    ready = _ready(tools, call, context)
+    if isinstance(ready, ToolOutput):
+        return ready
+    tool, bound = ready
+    try:
+        value = tool.fn(*bound.args, **bound.kwargs)
+        if inspect.isawaitable(value):
+            value = _run_awaitable(value)
+    except Exception as error:
+        return _raised(call, error)
+    return _output(call, value)
 
 
 def _run_awaitable(value: Awaitable[object]) -> object:
@@ -208,7 +238,10 @@ def _run_awaitable(value: Awaitable[object]) -> object:
 
 
 async def execute_async(
-    tools: Sequence[Tool[..., Any]], calls: Sequence[ToolCall], context: Context[Any] | None = None
+    tools: Sequence[Tool[..., Any]],
+    calls: Sequence[ToolCall],
+    context: Context[Any] | None = None,
+    callers: Observers = (),
 ) -> list[ToolOutput]:
     """Run every call; async tools are awaited concurrently, outputs keep the calls' order.
 
@@ -219,6 +252,22 @@ async def execute_async(
     ready = [_ready(tools, call, context) for call in calls]
 
     async def run(call: ToolCall, item: tuple[Tool[..., Any], inspect.BoundArguments] | ToolOutput) -> ToolOutput:
+        if not _instruments.instruments:
+            return await run_unobserved(call, item)
+        observers = _tool_started(tools, call, callers, True)
+        try:
+            output = await run_unobserved(call, item)
+        except BaseException as error:
+            if observers:
+                _instruments.tell(observers, "failed", error)
+            raise
+        if observers:
+            _instruments.tell(observers, "ended", output)
+        return output
+
+    async def run_unobserved(
+        call: ToolCall, item: tuple[Tool[..., Any], inspect.BoundArguments] | ToolOutput
+    ) -> ToolOutput:
         if isinstance(item, ToolOutput):
             return item
         tool, bound = item

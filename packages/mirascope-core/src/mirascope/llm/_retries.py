@@ -15,6 +15,7 @@ from .exceptions import APIError, ConnectionError, RateLimitError, ServerError, 
 
 if TYPE_CHECKING:
     from .clients import Timeout
+    from .instrumentation import Observers
 
 __all__ = [
     "BACKOFF_BASE",
@@ -64,9 +65,11 @@ def is_retryable(error: APIError) -> bool:
 class Attempts:
     """One call's attempts: how many were sent, how many may be, and the call's deadline."""
 
-    __slots__ = ("count", "deadline", "max_retries", "timeout")
+    __slots__ = ("count", "deadline", "max_retries", "observers", "timeout")
 
     def __init__(self, max_retries: int, timeout: Timeout) -> None:
+        self.observers: Observers = ()
+        """The call's instrumentation observers, told of each failed attempt that is retried."""
         self.count = 0
         """Requests sent so far (the sender adds one before each)."""
         self.max_retries = max_retries
@@ -113,6 +116,10 @@ class Attempts:
                 f"({self.timeout.total:g}s) after {self.count} attempt(s).",
             )
             return None
+        if self.observers:
+            from ._instruments import tell
+
+            tell(self.observers, "attempt_failed", error, self.count)
         return wait
 
 

@@ -23,6 +23,7 @@ from typing import Any, Generic, Literal, TypeVar, Unpack, overload
 
 from attrs import frozen
 
+from . import _instruments
 from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
 from ._typevars import T
 from .clients import Client
@@ -85,6 +86,12 @@ class _AgentState(Generic[DepsT, T]):
     def _remember(self, messages: tuple[Message, ...]) -> None:
         self.history = list(messages[1:])  # the system prompt is rebuilt on every call
 
+    def _observed(self, is_async: bool) -> tuple[tuple[Any, Any], ...]:
+        """The registered instruments' observers of one run of this agent."""
+        from .instrumentation import agent_started  # loaded once something registered
+
+        return agent_started(self.fn.__name__, self.model.id, is_async)
+
 
 class Agent(_AgentState[DepsT, T]):
     """A sync agent: `agent("message", deps=...)` runs the tool loop to a final response."""
@@ -98,6 +105,18 @@ class Agent(_AgentState[DepsT, T]):
         Raises:
             MaxStepsError: No final answer within `max_steps` replies.
         """
+        if not _instruments.instruments:
+            return self._run(content, deps)
+        observers = self._observed(False)
+        try:
+            response = self._run(content, deps)
+        except BaseException as error:
+            _instruments.tell(observers, "failed", error)
+            raise
+        _instruments.tell(observers, "ended", response)
+        return response
+
+    def _run(self, content: str | Sequence[Message], deps: DepsT | None) -> CallResponse[T]:
         ctx = self._context(deps)
         response = self.model.call_with(self._messages(self._prompt(ctx), content), {}, ctx)
         steps = 1
@@ -111,7 +130,27 @@ class Agent(_AgentState[DepsT, T]):
 
     def stream(self, content: str | Sequence[Message], *, deps: DepsT | None = None) -> AgentStream[T]:
         """Stream every step: the chunks of each reply in turn, tools run between them."""
+        if _instruments.instruments:
+            return AgentStream(lambda: self._observed_steps(content, deps))
         return AgentStream(lambda: self._streamed_steps(content, deps))
+
+    def _observed_steps(
+        self, content: str | Sequence[Message], deps: DepsT | None
+    ) -> Generator[Chunk, None, CallResponse[T]]:
+        """`_streamed_steps`, its run reported to the instruments (from its first step on)."""
+        observers = self._observed(False)
+        try:
+            response = yield from self._streamed_steps(content, deps)
+        except GeneratorExit:
+            from .instrumentation import StreamClosed
+
+            _instruments.tell(observers, "failed", StreamClosed("broken off"))
+            raise
+        except BaseException as error:
+            _instruments.tell(observers, "failed", error)
+            raise
+        _instruments.tell(observers, "ended", response)
+        return response
 
     def _streamed_steps(
         self, content: str | Sequence[Message], deps: DepsT | None
@@ -188,6 +227,18 @@ class AsyncAgent(_AgentState[DepsT, T]):
         Raises:
             MaxStepsError: No final answer within `max_steps` replies.
         """
+        if not _instruments.instruments:
+            return await self._run(content, deps)
+        observers = self._observed(True)
+        try:
+            response = await self._run(content, deps)
+        except BaseException as error:
+            _instruments.tell(observers, "failed", error)
+            raise
+        _instruments.tell(observers, "ended", response)
+        return response
+
+    async def _run(self, content: str | Sequence[Message], deps: DepsT | None) -> AsyncCallResponse[T]:
         ctx = self._context(deps)
         messages = self._messages(await self._prompt(ctx), content)
         response = await self.model.call_with_async(messages, {}, ctx)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack, cast, 
 import attrs
 from attrs import field, frozen
 
-from . import _calling
+from . import _calling, _instruments
 from ._checks import check_model, split_model_id
 from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
 from ._typevars import T
@@ -25,6 +25,7 @@ from .settings import CallSettings, changes_from_arguments
 from .streams import AsyncStream, Stream
 
 if TYPE_CHECKING:
+    from .instrumentation import Observers
     from .provider_tools import ProviderTool
     from .providers import Provider, Request
     from .tools import AnyTool, Context, Tool
@@ -216,6 +217,13 @@ class Model(Generic[T]):
         )
         return provider, client, request
 
+    def _observed(self, kind: Literal["call", "stream"], request: Request, client: Client, is_async: bool) -> Observers:
+        """The registered instruments' observers of this call (each fallback model's its own)."""
+        fallback_from = self._failed[-1][0] if self._failed else None
+        from .instrumentation import call_started  # loaded once something registered
+
+        return call_started(kind, self.id, request, client.base_url, is_async, fallback_from)
+
     def _fall_back(self, error: APIError) -> Model[T]:
         """The next model of `fallback`, after this one failed with `error`; raises when there is none.
 
@@ -281,9 +289,15 @@ class Model(Generic[T]):
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
         attempts = attempts_for(client, self.settings.retries)
+        if _instruments.instruments:
+            attempts.observers = self._observed("stream", request, client, False)
         try:
             http = open_stream(provider, client, request, http_request, attempts)
-        except APIError as error:
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            if not isinstance(error, APIError):
+                raise
             return self._fall_back(error).stream_with(content, metadata, context)
         return Stream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
@@ -298,9 +312,15 @@ class Model(Generic[T]):
         provider, client, request = self._request(content, stream=True)
         http_request = provider.prepare(request, client)
         attempts = attempts_for(client, self.settings.retries)
+        if _instruments.instruments:
+            attempts.observers = self._observed("stream", request, client, True)
         try:
             http = await open_stream_async(provider, client, request, http_request, attempts)
-        except APIError as error:
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            if not isinstance(error, APIError):
+                raise
             return await self._fall_back(error).stream_with_async(content, metadata, context)
         return AsyncStream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
@@ -323,13 +343,29 @@ class Model(Generic[T]):
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
+        attempts = attempts_for(client, self.settings.retries)
+        if _instruments.instruments:
+            attempts.observers = self._observed("call", request, client, False)
         try:
-            body = post_json(provider, client, request, http_request, attempts_for(client, self.settings.retries))
-        except APIError as error:
+            body = post_json(provider, client, request, http_request, attempts)
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            if not isinstance(error, APIError):
+                raise
             return self._fall_back(error).call_with(content, metadata, context, validate)
-        decoded = decode_reply(provider, request, body)
-        response_type = cast("type[CallResponse[T]]", CallResponse)
-        response = made_response(response_type, self, request, decoded, body, client, metadata, context)
+        try:
+            decoded = decode_reply(provider, request, body)
+            response_type = cast("type[CallResponse[T]]", CallResponse)
+            response = made_response(
+                response_type, self, request, decoded, body, client, metadata, context, attempts.observers
+            )
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            raise
+        if attempts.observers:
+            _instruments.tell(attempts.observers, "ended", response)
         if not validate:
             return response
         settings = self.settings
@@ -357,15 +393,29 @@ class Model(Generic[T]):
 
         provider, client, request = self._request(content)
         http_request = provider.prepare(request, client)
+        attempts = attempts_for(client, self.settings.retries)
+        if _instruments.instruments:
+            attempts.observers = self._observed("call", request, client, True)
         try:
-            body = await post_json_async(
-                provider, client, request, http_request, attempts_for(client, self.settings.retries)
-            )
-        except APIError as error:
+            body = await post_json_async(provider, client, request, http_request, attempts)
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            if not isinstance(error, APIError):
+                raise
             return await self._fall_back(error).call_with_async(content, metadata, context, validate)
-        decoded = decode_reply(provider, request, body)
-        response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
-        response = made_response(response_type, self, request, decoded, body, client, metadata, context)
+        try:
+            decoded = decode_reply(provider, request, body)
+            response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
+            response = made_response(
+                response_type, self, request, decoded, body, client, metadata, context, attempts.observers
+            )
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            raise
+        if attempts.observers:
+            _instruments.tell(attempts.observers, "ended", response)
         if not validate:
             return response
         settings = self.settings

@@ -91,6 +91,9 @@ class _ResponseData(Generic[T]):
     # The `llm.Context` the prompt function was called with: tools asking for one get it, and
     # `resume` carries it on. Not serialized.
     _parsed: list[Any] = field(factory=list[Any], init=False, eq=False, repr=False, metadata=_NOT_SERIALIZED)
+    _observers: tuple[Any, ...] = field(default=(), eq=False, repr=False, alias="observers", metadata=_NOT_SERIALIZED)
+    # The instrumentation observers of the call that made this response (`llm.instrumentation`):
+    # `execute_tools` hands each instrument its own as the tools' caller. Not serialized.
     # The parsed reply once `parse` has succeeded: a reply is parsed once, however often asked.
 
     @property
@@ -238,6 +241,7 @@ def made_response(
     client: Client,
     metadata: Mapping[str, object],
     context: Context[Any] | None = None,
+    observers: tuple[Any, ...] = (),
 ) -> _R:
     """The response to `request`, which `model` made: from a call's body or a stream's events."""
     settings = model.settings
@@ -259,6 +263,7 @@ def made_response(
         metadata=metadata,
         client=client,
         context=context,
+        observers=observers,
     )
 
 
@@ -376,7 +381,7 @@ class CallResponse(_ResponseData[T]):
         """
         from ._execute import execute  # asyncio: loaded with the first tool run
 
-        return execute(self.settings.tools, self.tool_calls, ctx or self._context)
+        return execute(self.settings.tools, self.tool_calls, ctx or self._context, self._observers)
 
 
 @frozen(kw_only=True)
@@ -418,4 +423,4 @@ class AsyncCallResponse(_ResponseData[T]):
         """
         from ._execute import execute_async  # asyncio: loaded with the first tool run
 
-        return await execute_async(self.settings.tools, self.tool_calls, ctx or self._context)
+        return await execute_async(self.settings.tools, self.tool_calls, ctx or self._context, self._observers)

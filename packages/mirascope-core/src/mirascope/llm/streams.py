@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._partial_json import PartialJSON
     from ._retries import Attempts
     from .clients import Client
+    from .instrumentation import StreamWatch
     from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder
     from .providers.sse import ServerSentEvent, SSEDecoder
     from .response_models import Format
@@ -96,6 +97,7 @@ class _BaseStream(Generic[T]):
     """What a sync and an async stream share: the request, the loop's body, the finished response."""
 
     __slots__ = (
+        "__weakref__",
         "_attempts",
         "_client",
         "_closed",
@@ -111,6 +113,7 @@ class _BaseStream(Generic[T]):
         "_provider",
         "_reader",
         "_request",
+        "_watch",
     )
 
     def __init__(
@@ -147,6 +150,14 @@ class _BaseStream(Generic[T]):
         # The iterator reading the events, once one was made. Weakly held: a loop that stops
         # early drops it, and that closes the connection.
         self._reader: weakref.ref[Any] | None = None
+        # What tells the call's instrumentation observers how the stream went (`None`: nobody
+        # listens, and reading the stream does no instrumentation work at all).
+        self._watch: StreamWatch | None = None
+        if attempts is not None and attempts.observers:
+            from .instrumentation import StreamWatch  # loaded once something registered
+
+            self._watch = StreamWatch(attempts.observers)
+            weakref.finalize(self, self._watch)  # dropped unfinished: reported, never left open
 
     # The loop's body: each twin runs `_sse_decoder`, then `_read` for each piece of the body and
     # `_read_end` after the last, and on a failure `_wait_to_reopen`, which raises or says how
@@ -303,6 +314,7 @@ class _BaseStream(Generic[T]):
             self._client,
             self._metadata,
             self._context,
+            () if self._attempts is None else self._attempts.observers,
         )
 
     def _response_type(self) -> type[CallResponse[T]] | type[AsyncCallResponse[T]]:
@@ -374,6 +386,10 @@ class Stream(_BaseStream[T]):
                 pass
 
     def _chunks(self) -> Iterator[Chunk]:
+        chunks = self._read_chunks()
+        return chunks if self._watch is None else self._watch.watched(chunks, self._finished)
+
+    def _read_chunks(self) -> Iterator[Chunk]:
         if self._done is not None or self._closed:
             return
         deadline = self._deadline()
@@ -402,10 +418,12 @@ class Stream(_BaseStream[T]):
 
     def _finished(self) -> CallResponse[T]:
         if self._response is None:
-            self._rest()
+            if self._done is None:
+                self._rest()
             if self._done is None:
                 raise Error("The stream was closed before it finished, so it has no complete response.")
-            self._response = cast("CallResponse[T]", self._respond(self._done))
+            if self._response is None:  # reading the rest made it when an instrument was told of the end
+                self._response = cast("CallResponse[T]", self._respond(self._done))
         return self._response
 
     @property
@@ -473,6 +491,8 @@ class Stream(_BaseStream[T]):
         """Stop the stream and close its connection."""
         self._closed = True
         self._http.close()
+        if self._watch is not None:
+            self._watch.closed()
 
     def __enter__(self) -> Stream[T]:
         return self
@@ -517,7 +537,11 @@ class AsyncStream(_BaseStream[T]):
             async for _ in reader:
                 pass
 
-    async def _chunks(self) -> AsyncIterator[Chunk]:
+    def _chunks(self) -> AsyncIterator[Chunk]:
+        chunks = self._read_chunks()
+        return chunks if self._watch is None else self._watch.awatched(chunks, self._finished)
+
+    async def _read_chunks(self) -> AsyncIterator[Chunk]:
         if self._done is not None or self._closed:
             return
         deadline = self._deadline()
@@ -606,6 +630,8 @@ class AsyncStream(_BaseStream[T]):
         """Stop the stream and close its connection."""
         self._closed = True
         await self._http.aclose()
+        if self._watch is not None:
+            self._watch.closed()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self

@@ -1,0 +1,336 @@
+"""Core's instrumentation hook, implemented with OpenTelemetry GenAI spans.
+
+Core calls these observers (see `mirascope.llm.instrumentation`); core never imports
+OpenTelemetry. The hook's objects are read by attribute, so this module loads against any core
+that provides the hook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from contextvars import Token
+from typing import Any
+from urllib.parse import urlsplit
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.util.types import AttributeValue
+
+from . import _semconv as sc
+
+__all__ = ["LilypadInstrument", "current_tracer", "provider_name"]
+
+_TRACER_NAME = "mirascope.lilypad"
+
+# Mirascope's provider prefixes as the conventions' well-known `gen_ai.provider.name` values;
+# a prefix not listed is its own name.
+_PROVIDER_NAMES: Mapping[str, str] = {
+    "openai": sc.PROVIDER_OPENAI,
+    "openai-completions": sc.PROVIDER_OPENAI,
+    "openai-responses": sc.PROVIDER_OPENAI,
+    "azure": sc.PROVIDER_AZURE_AI_OPENAI,
+    "azure-completions": sc.PROVIDER_AZURE_AI_OPENAI,
+    "anthropic": sc.PROVIDER_ANTHROPIC,
+    "google": sc.PROVIDER_GCP_GEMINI,
+    "google-vertex": sc.PROVIDER_GCP_VERTEX_AI,
+    "vertex": sc.PROVIDER_GCP_VERTEX_AI,
+    "bedrock": sc.PROVIDER_AWS_BEDROCK,
+    "groq": sc.PROVIDER_GROQ,
+    "deepseek": sc.PROVIDER_DEEPSEEK,
+    "mistral": sc.PROVIDER_MISTRAL_AI,
+    "xai": sc.PROVIDER_X_AI,
+}
+
+_REQUEST_PARAMS: Mapping[str, str] = {
+    "temperature": sc.GEN_AI_REQUEST_TEMPERATURE,
+    "max_tokens": sc.GEN_AI_REQUEST_MAX_TOKENS,
+    "top_p": sc.GEN_AI_REQUEST_TOP_P,
+    "top_k": sc.GEN_AI_REQUEST_TOP_K,
+    "seed": sc.GEN_AI_REQUEST_SEED,
+}
+
+
+_configured_provider: list[TracerProvider] = []
+# The provider `configure()` chose (at most one): `@lilypad.trace()` spans go there too.
+
+
+def current_tracer() -> Tracer:
+    """The tracer lilypad's spans start from: the configured provider's, else the global one's."""
+    provider = _configured_provider[0] if _configured_provider else trace.get_tracer_provider()
+    return provider.get_tracer(_TRACER_NAME)
+
+
+def provider_name(prefix: str) -> str:
+    """The `gen_ai.provider.name` for a Mirascope provider prefix (`"google"` → `"gcp.gemini"`)."""
+    return _PROVIDER_NAMES.get(prefix, prefix)
+
+
+def _capture_from_environment() -> bool:
+    return os.environ.get(sc.CAPTURE_CONTENT_ENV, "").strip().lower() == "true"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _messages(messages: Sequence[Any]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The conversation as the conventions' message list, and the system instructions apart."""
+    chat: list[dict[str, object]] = []
+    system: list[dict[str, object]] = []
+    for message in messages:
+        role = str(message.role)
+        parts: list[dict[str, object]] = [{"type": "text", "content": message.text}] if message.text else []
+        if role == "system":
+            system.extend(parts)
+        else:
+            chat.append({"role": role, "parts": parts})
+    return chat, system
+
+
+def _error_type(error: BaseException) -> str:
+    return type(error).__qualname__
+
+
+def _fail_or_close(span: Span, error: BaseException) -> None:
+    reason = getattr(error, "reason", None)
+    if type(error).__name__ == "StreamClosed" and isinstance(reason, str):
+        # Core's marker for a stream closed, broken off or dropped unfinished: the caller chose
+        # to stop, which is not a failure of the call, but the span says so.
+        span.set_attribute(sc.MIRASCOPE_STREAM_CLOSED, reason)
+    else:
+        _fail(span, error)
+
+
+def _fail(span: Span, error: BaseException) -> None:
+    span.record_exception(error)
+    span.set_attribute(sc.ERROR_TYPE, _error_type(error))
+    span.set_status(Status(StatusCode.ERROR, str(error)[:500]))
+
+
+class LilypadInstrument:
+    """Turns core's hook points into spans: calls, streams, tools and agent runs."""
+
+    def __init__(self) -> None:
+        self._provider: TracerProvider | None = None
+        self._tracer: Tracer | None = None
+        self._capture: bool | None = None
+
+    def set_provider(self, provider: TracerProvider) -> None:
+        """Send spans to `provider` from now on."""
+        self._provider = provider
+        self._tracer = provider.get_tracer(_TRACER_NAME)
+        _configured_provider[:] = [provider]
+
+    def set_capture_content(self, capture: bool | None) -> None:
+        """Record message content: `True`, `False`, or `None` to follow the environment variable."""
+        self._capture = capture
+
+    @property
+    def tracer(self) -> Tracer:
+        """The tracer spans are started with."""
+        if self._tracer is None:
+            self._tracer = trace.get_tracer(_TRACER_NAME)
+        return self._tracer
+
+    @property
+    def capture_content(self) -> bool:
+        """Whether message content goes on spans."""
+        return _capture_from_environment() if self._capture is None else self._capture
+
+    def call_started(self, start: Any) -> CallSpan:
+        """Open the `chat {model}` span of a call or stream."""
+        return CallSpan(self, start)
+
+    def tool_started(self, start: Any) -> ToolSpan:
+        """Open the `execute_tool {name}` span, beneath the span of the call that asked for it."""
+        return ToolSpan(self, start)
+
+    def agent_started(self, start: Any) -> AgentSpan:
+        """Open the `invoke_agent {name}` span and make it current for the agent's run."""
+        return AgentSpan(self, start)
+
+
+class CallSpan:
+    """The span of one call or stream; tools it asked for are parented to `span`."""
+
+    def __init__(self, instrument: LilypadInstrument, start: Any) -> None:
+        self._capture = instrument.capture_content
+        request = start.request
+        model = str(request.model)
+        attributes: dict[str, AttributeValue] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: provider_name(str(start.provider)),
+            sc.GEN_AI_REQUEST_MODEL: model,
+            sc.MIRASCOPE_MODEL_ID: str(start.model_id),
+        }
+        params: Mapping[str, Any] = request.params or {}
+        for key, attribute in _REQUEST_PARAMS.items():
+            if params.get(key) is not None:
+                attributes[attribute] = params[key]
+        stop = params.get("stop")
+        if stop is not None:
+            attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+        if start.kind == "stream":
+            attributes[sc.GEN_AI_REQUEST_STREAM] = True
+        attributes[sc.GEN_AI_OUTPUT_TYPE] = sc.OUTPUT_TYPE_TEXT if request.format is None else sc.OUTPUT_TYPE_JSON
+        if start.fallback_from:
+            attributes[sc.MIRASCOPE_FALLBACK_FROM] = str(start.fallback_from)
+        attributes.update(_server(str(start.base_url or "")))
+        if self._capture:
+            chat, system = _messages(request.messages)
+            attributes[sc.GEN_AI_INPUT_MESSAGES] = _json(chat)
+            if system:
+                attributes[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _json(system)
+        self.span: Span = instrument.tracer.start_span(f"chat {model}", kind=SpanKind.CLIENT, attributes=attributes)
+        self._started = time.monotonic()
+        self._open = True
+
+    def attempt_failed(self, error: BaseException, attempt: int) -> None:
+        """Record a retried failure as a span event."""
+        event: dict[str, AttributeValue] = {"attempt": attempt, sc.ERROR_TYPE: _error_type(error)}
+        status = getattr(error, "status_code", None)
+        if isinstance(status, int):
+            event["http.response.status_code"] = status
+        self.span.add_event(sc.EVENT_RETRY, event)
+
+    def first_chunk(self) -> None:
+        """Record the time to the first chunk, in seconds."""
+        self.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, time.monotonic() - self._started)
+
+    def ended(self, response: Any) -> None:
+        """Record the response and end the span."""
+        if not self._open:
+            return
+        self._record(response)
+        self._end()
+
+    def failed(self, error: BaseException) -> None:
+        """Record the failure (and any partial response) and end the span."""
+        if not self._open:
+            return
+        partial = getattr(error, "partial_response", None)
+        if partial is not None:
+            self._record(partial)
+        _fail_or_close(self.span, error)
+        self._end()
+
+    def _end(self) -> None:
+        self._open = False
+        self.span.end()
+
+    def _record(self, response: Any) -> None:
+        span = self.span
+        model_id = str(response.model)
+        span.set_attribute(sc.MIRASCOPE_MODEL_ID, model_id)
+        span.set_attribute(sc.GEN_AI_RESPONSE_MODEL, str(response.provider_model or model_id.split(":", 1)[-1]))
+        if response.id:
+            span.set_attribute(sc.GEN_AI_RESPONSE_ID, str(response.id))
+        if response.finish_reason is not None:
+            span.set_attribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [str(response.finish_reason)])
+        usage = response.usage
+        if usage is not None:
+            span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, int(usage.input_tokens))
+            span.set_attribute(sc.GEN_AI_USAGE_OUTPUT_TOKENS, int(usage.output_tokens))
+            span.set_attribute(sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, int(usage.cache_read_tokens))
+            span.set_attribute(sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, int(usage.cache_write_tokens))
+            span.set_attribute(sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, int(usage.reasoning_tokens))
+        if response.cost is not None:
+            span.set_attribute(sc.MIRASCOPE_COST_USD, float(response.cost))
+        if self._capture:
+            chat, _ = _messages([response.message])
+            for message in chat:
+                message["finish_reason"] = str(response.finish_reason)
+            span.set_attribute(sc.GEN_AI_OUTPUT_MESSAGES, _json(chat))
+
+
+def _server(base_url: str) -> dict[str, AttributeValue]:
+    # Host and port only: the URL's user info (a password) and path never reach a span.
+    if not base_url:
+        return {}
+    try:
+        parts = urlsplit(base_url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return {}
+    attributes: dict[str, AttributeValue] = {}
+    if host:
+        attributes[sc.SERVER_ADDRESS] = host
+        attributes[sc.SERVER_PORT] = port or (80 if parts.scheme == "http" else 443)
+    return attributes
+
+
+class ToolSpan:
+    """The span of one tool execution."""
+
+    def __init__(self, instrument: LilypadInstrument, start: Any) -> None:
+        call, tool = start.call, start.tool
+        attributes: dict[str, AttributeValue] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OPERATION_EXECUTE_TOOL,
+            sc.GEN_AI_TOOL_NAME: str(call.name),
+            sc.GEN_AI_TOOL_CALL_ID: str(call.id),
+            sc.GEN_AI_TOOL_TYPE: sc.TOOL_TYPE_FUNCTION,
+        }
+        if tool is not None and tool.description:
+            attributes[sc.GEN_AI_TOOL_DESCRIPTION] = str(tool.description)
+        self._capture = instrument.capture_content
+        if self._capture:
+            attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = _json(call.args)
+        caller = start.caller
+        parent = trace.set_span_in_context(caller.span) if isinstance(caller, CallSpan) else None
+        self.span: Span = instrument.tracer.start_span(
+            f"execute_tool {call.name}", context=parent, kind=SpanKind.INTERNAL, attributes=attributes
+        )
+
+    def ended(self, output: Any) -> None:
+        """Record the tool's output (an error output sets the status to ERROR) and end the span."""
+        if self._capture:
+            self.span.set_attribute(sc.GEN_AI_TOOL_CALL_RESULT, str(output.result))
+        if output.is_error:
+            self.span.set_attribute(sc.ERROR_TYPE, "ToolError")
+            self.span.set_status(Status(StatusCode.ERROR, str(output.result)[:500]))
+        self.span.end()
+
+    def failed(self, error: BaseException) -> None:
+        """Record an exception that escaped the tool and end the span."""
+        _fail(self.span, error)
+        self.span.end()
+
+
+class AgentSpan:
+    """The span of an agent's run, current (in the OTel context) until the run ends."""
+
+    def __init__(self, instrument: LilypadInstrument, start: Any) -> None:
+        name = str(start.name)
+        attributes: dict[str, AttributeValue] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OPERATION_INVOKE_AGENT,
+            sc.GEN_AI_AGENT_NAME: name,
+            sc.GEN_AI_REQUEST_MODEL: str(start.model_id).split(":", 1)[-1],
+            sc.MIRASCOPE_MODEL_ID: str(start.model_id),
+            sc.GEN_AI_PROVIDER_NAME: provider_name(str(start.model_id).split(":", 1)[0]),
+        }
+        self.span: Span = instrument.tracer.start_span(
+            f"invoke_agent {name}", kind=SpanKind.INTERNAL, attributes=attributes
+        )
+        self._token: Token[otel_context.Context] | None = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def ended(self, result: object) -> None:
+        """End the span and restore the context from before the run."""
+        self._close()
+
+    def failed(self, error: BaseException) -> None:
+        """Record the failure (or a streamed run stopped early), end the span and restore the context."""
+        _fail_or_close(self.span, error)
+        self._close()
+
+    def _close(self) -> None:
+        token, self._token = self._token, None
+        if token is None:
+            return
+        try:
+            otel_context.detach(token)
+        finally:
+            self.span.end()
