@@ -25,6 +25,7 @@ from .settings import CallSettings, changes_from_arguments
 from .streams import AsyncStream, Stream
 
 if TYPE_CHECKING:
+    from ._retries import Attempts
     from .instrumentation import Observers
     from .provider_tools import ProviderTool
     from .providers import Provider, Request
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Model", "model"]
 
 U = TypeVar("U")
+_R = TypeVar("_R", bound="CallResponse[Any] | AsyncCallResponse[Any]")
 
 
 def thoughts_as_text(messages: tuple[Message, ...]) -> tuple[Message, ...]:
@@ -324,6 +326,33 @@ class Model(Generic[T]):
             return await self._fall_back(error).stream_with_async(content, metadata, context)
         return AsyncStream(self, provider, client, request, http, metadata, context, http_request, attempts)
 
+    def _responded(
+        self,
+        response_type: type[_R],
+        provider: Provider,
+        request: Request,
+        body: Any,
+        client: Client,
+        metadata: Mapping[str, object],
+        context: Context[Any] | None,
+        attempts: Attempts,
+    ) -> _R:
+        """The response to a reply's decoded `body`, told to the call's observers (sync and async alike)."""
+        from ._decoding import decode_reply  # the decoding guard: loaded with the first call
+
+        try:
+            decoded = decode_reply(provider, request, body)
+            response = made_response(
+                response_type, self, request, decoded, body, client, metadata, context, attempts.observers
+            )
+        except BaseException as error:
+            if attempts.observers:
+                _instruments.tell(attempts.observers, "failed", error)
+            raise
+        if attempts.observers:
+            _instruments.tell(attempts.observers, "ended", response)
+        return response
+
     def call_with(
         self,
         content: str | Sequence[Message],
@@ -337,8 +366,7 @@ class Model(Generic[T]):
         """
         if (model := self._overridden()) is not None:
             return model.call_with(content, metadata, context, validate)
-        # httpx and the decoding guard: loaded with the first call, not with `llm`
-        from ._decoding import decode_reply
+        # httpx: loaded with the first call, not with `llm`
         from .providers.http import attempts_for, post_json
 
         provider, client, request = self._request(content)
@@ -354,18 +382,9 @@ class Model(Generic[T]):
             if not isinstance(error, APIError):
                 raise
             return self._fall_back(error).call_with(content, metadata, context, validate)
-        try:
-            decoded = decode_reply(provider, request, body)
-            response_type = cast("type[CallResponse[T]]", CallResponse)
-            response = made_response(
-                response_type, self, request, decoded, body, client, metadata, context, attempts.observers
-            )
-        except BaseException as error:
-            if attempts.observers:
-                _instruments.tell(attempts.observers, "failed", error)
-            raise
-        if attempts.observers:
-            _instruments.tell(attempts.observers, "ended", response)
+        response = self._responded(
+            cast("type[CallResponse[T]]", CallResponse), provider, request, body, client, metadata, context, attempts
+        )
         if not validate:
             return response
         settings = self.settings
@@ -387,8 +406,7 @@ class Model(Generic[T]):
         """The async form of `call_with`."""
         if (model := self._overridden()) is not None:
             return await model.call_with_async(content, metadata, context, validate)
-        # httpx and the decoding guard: loaded with the first call, not with `llm`
-        from ._decoding import decode_reply
+        # httpx: loaded with the first call, not with `llm`
         from .providers.http import attempts_for, post_json_async
 
         provider, client, request = self._request(content)
@@ -404,18 +422,16 @@ class Model(Generic[T]):
             if not isinstance(error, APIError):
                 raise
             return await self._fall_back(error).call_with_async(content, metadata, context, validate)
-        try:
-            decoded = decode_reply(provider, request, body)
-            response_type = cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
-            response = made_response(
-                response_type, self, request, decoded, body, client, metadata, context, attempts.observers
-            )
-        except BaseException as error:
-            if attempts.observers:
-                _instruments.tell(attempts.observers, "failed", error)
-            raise
-        if attempts.observers:
-            _instruments.tell(attempts.observers, "ended", response)
+        response = self._responded(
+            cast("type[AsyncCallResponse[T]]", AsyncCallResponse),
+            provider,
+            request,
+            body,
+            client,
+            metadata,
+            context,
+            attempts,
+        )
         if not validate:
             return response
         settings = self.settings
