@@ -23,10 +23,6 @@ from tests.support.fixtures import load
 from tests.support.replay import ReplayServer
 from tests.support.scenarios import client_for, messages_for, model_id_for, secret_retrieval_tool
 
-HOOK = pytest.mark.skipif(
-    not hasattr(llm, "instrumentation"), reason="mirascope-core has no llm.instrumentation hook yet (issue 16 item 2)"
-)
-
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
@@ -69,7 +65,6 @@ def _call(path: str, server: ReplayServer, tmp_path: Path, **kwargs: Any) -> Any
         return prompt()
 
 
-@HOOK
 def test_a_call_is_one_client_span_with_the_genai_attributes(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -96,7 +91,6 @@ def test_a_call_is_one_client_span_with_the_genai_attributes(
     assert "test-key" not in json.dumps(attributes, default=str)
 
 
-@HOOK
 def test_content_is_recorded_only_when_capture_is_on(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,7 +107,6 @@ def test_content_is_recorded_only_when_capture_is_on(
     assert "test-key" not in json.dumps(attributes, default=str)
 
 
-@HOOK
 def test_a_stream_span_has_time_to_first_chunk_and_ends_when_read(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -133,7 +126,6 @@ def test_a_stream_span_has_time_to_first_chunk_and_ends_when_read(
     assert attributes["gen_ai.response.finish_reasons"]
 
 
-@HOOK
 def test_tool_spans_are_children_of_the_call_that_asked_for_them(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -167,7 +159,6 @@ def test_tool_spans_are_children_of_the_call_that_asked_for_them(
         assert "gen_ai.tool.call.arguments" not in attributes  # content is off
 
 
-@HOOK
 def test_an_agent_run_is_one_trace_with_its_calls_and_tools_beneath(
     spans: InMemorySpanExporter, replay_server: ReplayServer
 ) -> None:
@@ -197,7 +188,6 @@ def test_an_agent_run_is_one_trace_with_its_calls_and_tools_beneath(
     assert {_trace_id(span) for span in finished} == {_trace_id(agent)}
 
 
-@HOOK
 def test_async_calls_in_concurrent_tasks_each_get_their_own_parent(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -232,7 +222,6 @@ def test_async_calls_in_concurrent_tasks_each_get_their_own_parent(
         assert _attrs(chat)["gen_ai.conversation.id"] == f"task-{i}"
 
 
-@HOOK
 def test_an_api_error_sets_error_type_and_status(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -244,7 +233,6 @@ def test_an_api_error_sets_error_type_and_status(
     assert "test-key" not in json.dumps(_attrs(span), default=str)
 
 
-@HOOK
 def test_session_stamps_the_conversation_id_on_every_span_inside(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -419,7 +407,6 @@ def test_configure_otlp_exports_to_the_endpoint_given() -> None:
     assert result.stdout.strip() == "OTLPSpanExporter"
 
 
-@HOOK
 def test_a_retried_attempt_is_an_event_and_the_call_still_ends_ok(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -442,7 +429,6 @@ def test_a_retried_attempt_is_an_event_and_the_call_still_ends_ok(
     assert span.status.status_code != StatusCode.ERROR
 
 
-@HOOK
 def test_a_stream_broken_off_ends_its_span_without_an_error(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -458,7 +444,6 @@ def test_a_stream_broken_off_ends_its_span_without_an_error(
     assert span.status.status_code != StatusCode.ERROR
 
 
-@HOOK
 def test_a_failing_tool_sets_its_span_status_to_error(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -503,7 +488,6 @@ def test_otlp_without_the_exporter_raises_an_error_naming_the_extra() -> None:
     assert "mirascope-lilypad[otlp]" in result.stdout
 
 
-@HOOK
 def test_a_fallback_is_a_second_call_span_naming_the_model_it_fell_back_from(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -527,7 +511,6 @@ def test_a_fallback_is_a_second_call_span_naming_the_model_it_fell_back_from(
     assert _attrs(answered)["mirascope.model_id"] == "openai-completions:gpt-4o-mini"
 
 
-@HOOK
 def test_a_streamed_agent_run_is_current_while_its_steps_stream(
     spans: InMemorySpanExporter, replay_server: ReplayServer
 ) -> None:
@@ -553,7 +536,6 @@ def test_a_streamed_agent_run_is_current_while_its_steps_stream(
     assert agent.status.status_code != StatusCode.ERROR
 
 
-@HOOK
 def test_an_async_stream_span_ends_when_read(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -575,7 +557,6 @@ def test_an_async_stream_span_ends_when_read(
     assert isinstance(_attrs(span)["gen_ai.response.time_to_first_chunk"], float)
 
 
-@HOOK
 def test_calls_in_threads_are_parented_to_their_own_threads_span(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -608,7 +589,6 @@ PROVIDER_NAMES = {
 }
 
 
-@HOOK
 @pytest.mark.parametrize("model", sorted(PROVIDER_NAMES))
 @pytest.mark.parametrize("mode", ["sync", "stream"])
 def test_every_provider_reports_the_conventions_provider_name_and_usage(
@@ -633,7 +613,6 @@ def test_every_provider_reports_the_conventions_provider_name_and_usage(
     assert (mode == "stream") == ("gen_ai.response.time_to_first_chunk" in attributes)
 
 
-@HOOK
 def test_structured_output_is_output_type_json(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -688,7 +667,6 @@ class _Collector:
         self.server.server_close()
 
 
-@HOOK
 def test_otlp_export_reaches_a_real_collector_with_the_genai_attributes(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:

@@ -137,14 +137,17 @@ def _output(call: ToolCall, value: object) -> ToolOutput:
             return ToolOutput(id=call.id, name=call.name, result="\n".join(cast(Text, part).text for part in parts))
         return ToolOutput(id=call.id, name=call.name, content=parts)
     text = json_text(value, default=_plain)
-    import json
+    # A lone number or string reads the same as text; objects and arrays are kept as data, read
+    # back from the text (JSON-ready by construction: dates and the like are strings there).
+    structured: object = None
+    if text[:1] in ("{", "["):
+        import json
 
-    try:
-        data: object = json.loads(text)  # JSON-ready by construction: dates and the like are strings now
-    except ValueError:  # not JSON at all: written with str()
-        data = None
-    # A lone number or string reads the same as text; objects and arrays are kept as data.
-    structured = data if isinstance(data, (dict, list)) else None  # pyright: ignore[reportUnknownVariableType]
+        try:
+            data: object = json.loads(text)
+        except ValueError:  # not JSON at all: written with str()
+            data = None
+        structured = data if isinstance(data, (dict, list)) else None  # pyright: ignore[reportUnknownVariableType]
     return ToolOutput(id=call.id, name=call.name, result=text, value=cast(object, structured))
 
 

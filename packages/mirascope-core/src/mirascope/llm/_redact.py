@@ -144,9 +144,8 @@ def request_redactor(request: httpx.Request) -> Redactor:
     """The redactor for the credentials `request` carried, and those of every client so far."""
     found = _header_secrets(request.headers.items())
     found.update(_url_secrets(str(request.url)))
-    if not found:
-        return known()
-    remember(found)  # one a user's own httpx client added: its logs are redacted from now on
+    if found:
+        remember(found)  # one a user's own httpx client added: its logs are redacted from now on
     return known()
 
 

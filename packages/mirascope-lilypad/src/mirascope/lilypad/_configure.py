@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import os
 import threading
+import weakref
 from typing import Any
 
 from opentelemetry import trace
@@ -29,7 +29,7 @@ class ExporterNotInstalledError(ConfigurationError):
 
 
 _lock = threading.Lock()
-_configured: dict[int, TracerProvider] = {}
+_configured: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
 # The providers configured so far, by id: a second configure() on the same one adds nothing.
 _instrument: LilypadInstrument | None = None
 _exporting: set[tuple[int, str]] = set()
@@ -70,10 +70,10 @@ def configure(
     hook = _instrumentation_module()
     with _lock:
         provider = tracer_provider or _global_sdk_provider()
-        if id(provider) not in _configured:
-            _configured[id(provider)] = provider
+        if provider not in _configured:
+            # An SDK provider flushes and shuts down at exit by itself (shutdown_on_exit).
+            _configured.add(provider)
             provider.add_span_processor(SessionSpanProcessor())
-            atexit.register(provider.force_flush)
         export_key = (id(provider), str(otlp))
         if otlp and export_key not in _exporting:
             provider.add_span_processor(BatchSpanProcessor(_otlp_exporter(otlp)))
@@ -90,7 +90,7 @@ def _global_sdk_provider() -> TracerProvider:
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
-    if type(current).__name__ not in {"ProxyTracerProvider", "NoOpTracerProvider"}:
+    if not isinstance(current, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
         raise ConfigurationError(
             f"the global tracer provider is a {type(current).__name__}, not an OpenTelemetry SDK TracerProvider: "
             "pass one with configure(tracer_provider=...)"

@@ -20,6 +20,8 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
+from mirascope.llm.instrumentation import StreamClosed
+
 from . import _semconv as sc
 
 __all__ = ["LilypadInstrument", "current_tracer", "provider_name"]
@@ -97,7 +99,7 @@ def _error_type(error: BaseException) -> str:
 
 def _fail_or_close(span: Span, error: BaseException) -> None:
     reason = getattr(error, "reason", None)
-    if type(error).__name__ == "StreamClosed" and isinstance(reason, str):
+    if isinstance(error, StreamClosed) and isinstance(reason, str):
         # Core's marker for a stream closed, broken off or dropped unfinished: the caller chose
         # to stop, which is not a failure of the call, but the span says so.
         span.set_attribute(sc.MIRASCOPE_STREAM_CLOSED, reason)
