@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import _instruments
 from .exceptions import APIError, ConnectionError, RateLimitError, ServerError, TimeoutError
 
 if TYPE_CHECKING:
@@ -117,9 +118,7 @@ class Attempts:
             )
             return None
         if self.observers:
-            from ._instruments import tell
-
-            tell(self.observers, "attempt_failed", error, self.count)
+            _instruments.tell(self.observers, "attempt_failed", error, self.count)
         return wait
 
 

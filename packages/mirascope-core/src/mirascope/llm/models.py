@@ -150,13 +150,15 @@ class Model(Generic[T]):
         model: str | None = None,
         params: Mapping[str, object] | None = None,
         settings: Mapping[str, Any] | None = None,
+        failed: tuple[tuple[str, APIError], ...] = (),
     ) -> Model[Any]:
         """This model with another id, call parameters merged over its own, and settings replaced.
 
         `settings` is by `CallSettings` field name (`changes_from_arguments` makes it from keyword
         arguments). Moving to another provider drops the client (one client serves one provider)
         unless a new one is given, and refuses `provider_params` written for the old provider
-        unless new ones are given.
+        unless new ones are given. `failed` is set on a fallback's model: the models that failed
+        before it, with their errors.
 
         Raises:
             FeatureNotSupportedError: `provider_params` of this provider, moving to another.
@@ -177,6 +179,7 @@ class Model(Generic[T]):
             model_id,
             cast(CallParams, {**self.params, **params}) if params else self.params,
             attrs.evolve(self.settings, **changes) if changes else self.settings,
+            failed=failed,
         )
 
     def _resolve(self) -> tuple[Provider, Client]:
@@ -244,8 +247,7 @@ class Model(Generic[T]):
         changes: dict[str, object] = {"fallback": tuple(rest)}
         if split_model_id(following)[0] != self.provider_name:
             changes["provider_params"] = {}
-        moved = self.changed(following, settings=changes)
-        return Model(moved.id, moved.params, moved.settings, failed=failed)
+        return self.changed(following, settings=changes, failed=failed)
 
     def _overridden(self) -> Model[T] | None:
         """This model as the innermost `llm.context` block around this call changes it, if one does."""
