@@ -32,14 +32,17 @@ def test_an_unknown_provider_suggests_the_nearest_name() -> None:
 def test_a_known_provider_that_is_not_installed_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.metadata
 
+    from mirascope.llm.providers import _registry  # pyright: ignore[reportPrivateUsage]
+
     installed = importlib.metadata.entry_points
 
     def without_local(**selection: Any) -> Any:
         found = installed(**selection)
         return [ep for ep in found if ep.name != "local"] if selection.get("name") == "local" else found
 
-    # As if mirascope-providers-local were not installed.
+    # As if mirascope-providers-local were not installed (nor loaded by an earlier test).
     monkeypatch.setattr(importlib.metadata, "entry_points", without_local)
+    monkeypatch.delitem(_registry._loaded, "local", raising=False)  # pyright: ignore[reportPrivateUsage]
     with pytest.raises(
         llm.ProviderNotFoundError, match=r'pip install --find-links dist "mirascope\[local\]==2\.0\.0a1\+v2"'
     ):

@@ -14,6 +14,7 @@ from typing import Any
 import mirascope.lilypad as lilypad
 import pytest
 from mirascope import llm
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -105,6 +106,38 @@ def test_content_is_recorded_only_when_capture_is_on(
     assert "4200 + 42" in attributes["gen_ai.input.messages"]
     assert "4242" in attributes["gen_ai.output.messages"]
     assert "test-key" not in json.dumps(attributes, default=str)
+
+
+def test_captured_messages_follow_the_conventions_parts_for_tool_calls_and_results(
+    spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    lilypad.configure(tracer_provider=provider, capture_content=True)
+    fixture = load("test_call_with_tools/openai_gpt_4o_completions/sync.json")
+    client = client_for(fixture, replay_server.url)
+    messages = messages_for(fixture, tmp_path)
+
+    @llm.call(model_id_for(fixture), client=client, tools=[secret_retrieval_tool])
+    def prompt() -> list[llm.Message]:
+        return messages
+
+    with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
+        response = prompt()
+        response.resume(response.execute_tools())
+    asking, answering = [span for span in exporter.get_finished_spans() if span.name.startswith("chat ")]
+    (asked,) = json.loads(_attrs(asking)["gen_ai.output.messages"])
+    assert asked["role"] == "assistant"
+    assert asked["finish_reason"] == "tool_call"
+    calls = [part for part in asked["parts"] if part["type"] == "tool_call"]
+    assert {part["name"] for part in calls} == {"secret_retrieval_tool"}
+    assert all(part["id"].startswith("call_") and "password" in part["arguments"] for part in calls)
+    sent = json.loads(_attrs(answering)["gen_ai.input.messages"])
+    (results,) = [message for message in sent if message["role"] == "tool"]
+    assert {part["id"] for part in results["parts"]} == {part["id"] for part in calls}
+    assert all(part["type"] == "tool_call_response" for part in results["parts"])
+    assert _attrs(asking)["gen_ai.response.finish_reasons"] == ("tool_call",)
 
 
 def test_a_stream_span_has_time_to_first_chunk_and_ends_when_read(
@@ -534,6 +567,70 @@ def test_a_streamed_agent_run_is_current_while_its_steps_stream(
         assert call.parent.span_id == _span_id(agent)
         assert _attrs(call)["gen_ai.request.stream"] is True
     assert agent.status.status_code != StatusCode.ERROR
+
+
+def test_code_reading_a_streamed_agent_is_never_inside_its_span(
+    spans: InMemorySpanExporter, replay_server: ReplayServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A generator shares its reader's context: had the agent's span been made current there, the
+    # reader's own spans would nest under it, and breaking off would detach it in the wrong place.
+    fixture = load("test_call_with_tools/openai_gpt_4o_completions/stream.json")
+    client = client_for(fixture, replay_server.url)
+
+    @llm.agent(model=model_id_for(fixture), tools=[secret_retrieval_tool], client=client)
+    def keeper(ctx: llm.AgentContext[None]) -> str:
+        return "Use parallel tool calling."
+
+    seen: list[object] = []
+    with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
+        stream = keeper.stream("Please retrieve the secrets associated with each of these passwords: mellon,radiance")
+        chunks = iter(stream)
+        next(chunks)
+        seen.append(trace.get_current_span())
+        del chunks  # breaking off: the run's generator is closed with its last reference
+    assert seen == [trace.INVALID_SPAN]
+    assert trace.get_current_span() is trace.INVALID_SPAN
+    (agent,) = [span for span in spans.get_finished_spans() if span.name == "invoke_agent keeper"]
+    assert _attrs(agent)["mirascope.stream.closed"] == "broken off"
+    assert "Failed to detach context" not in caplog.text
+
+
+def test_a_call_span_is_current_while_its_request_is_sent_and_a_tool_span_while_it_runs(
+    spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    import httpx
+
+    fixture = load("test_call_with_tools/openai_gpt_4o_completions/sync.json")
+    sending: list[str] = []
+
+    def on_request(request: httpx.Request) -> None:  # where an httpx instrumentation's span would go
+        sending.append(getattr(trace.get_current_span(), "name", "<none>"))
+
+    http = httpx.Client(event_hooks={"request": [on_request]})
+    client = llm.client(
+        "openai-completions",
+        base_url=client_for(fixture, replay_server.url).base_url,
+        api_key="test-key",
+        http_client=http,
+    )
+    inside_tool: list[str] = []
+
+    @llm.tool
+    def secret_retrieval_tool(password: str) -> str:
+        """Retrieve the secret behind a password."""
+        inside_tool.append(getattr(trace.get_current_span(), "name", "<none>"))
+        return f"secret for {password}"
+
+    @llm.call(model_id_for(fixture), client=client, tools=[secret_retrieval_tool])
+    def prompt() -> list[llm.Message]:
+        return messages_for(fixture, tmp_path)
+
+    with http, replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
+        response = prompt()
+        response.execute_tools()
+    assert sending == ["chat gpt-4o"]
+    assert inside_tool == ["execute_tool secret_retrieval_tool"] * 2
+    assert trace.get_current_span() is trace.INVALID_SPAN
 
 
 def test_an_async_stream_span_ends_when_read(

@@ -16,6 +16,7 @@ The final response is returned and the conversation kept for the next call.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
@@ -137,19 +138,33 @@ class Agent(_AgentState[DepsT, T]):
     def _observed_steps(
         self, content: str | Sequence[Message], deps: DepsT | None
     ) -> Generator[Chunk, None, CallResponse[T]]:
-        """`_streamed_steps`, its run reported to the instruments (from its first step on)."""
-        observers = self._observed(False)
+        """`_streamed_steps`, its run reported to the instruments (from its first step on).
+
+        The steps run in a context of their own: what an instrument makes current for the run
+        (a span) holds for its calls and tools, never for the code reading the stream between
+        chunks, whose context a generator otherwise shares.
+        """
+        run = contextvars.copy_context()
+        observers = run.run(self._observed, False)
+        steps = self._streamed_steps(content, deps)
         try:
-            response = yield from self._streamed_steps(content, deps)
+            while True:
+                try:
+                    chunk = run.run(next, steps)
+                except StopIteration as stop:
+                    response: CallResponse[T] = stop.value
+                    break
+                yield chunk
         except GeneratorExit:
             from .instrumentation import StreamClosed
 
-            _instruments.tell(observers, "failed", StreamClosed("broken off"))
+            run.run(steps.close)
+            run.run(_instruments.tell, observers, "failed", StreamClosed("broken off"))
             raise
         except BaseException as error:
-            _instruments.tell(observers, "failed", error)
+            run.run(_instruments.tell, observers, "failed", error)
             raise
-        _instruments.tell(observers, "ended", response)
+        run.run(_instruments.tell, observers, "ended", response)
         return response
 
     def _streamed_steps(

@@ -55,6 +55,13 @@ _REQUEST_PARAMS: Mapping[str, str] = {
     "seed": sc.GEN_AI_REQUEST_SEED,
 }
 
+# Parameters the conventions name that only reach a provider through `provider_params`.
+_PROVIDER_PARAMS: Mapping[str, str] = {
+    "frequency_penalty": sc.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": sc.GEN_AI_REQUEST_PRESENCE_PENALTY,
+    "n": sc.GEN_AI_REQUEST_CHOICE_COUNT,
+}
+
 
 _configured_provider: list[TracerProvider] = []
 # The provider `configure()` chose (at most one): `@lilypad.trace()` spans go there too.
@@ -79,17 +86,53 @@ def _json(value: object) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+# Our finish reasons in the conventions' words, where they have one; the rest pass as they are.
+_FINISH_REASONS: Mapping[str, str] = {"max_tokens": "length", "refusal": "content_filter"}
+
+_INLINE_MEDIA_CHARS = 65_536
+"""Inline media (base64) up to this size goes on a span whole; larger is described, not copied."""
+
+
+def _finish_reason(reason: object) -> str:
+    return _FINISH_REASONS.get(str(reason), str(reason))
+
+
+def _part(part: Any) -> dict[str, object] | None:
+    """One content part as the conventions' message part (`None`: nothing to record)."""
+    kind = getattr(part, "type", None)
+    if kind == "text":
+        return {"type": "text", "content": part.text}
+    if kind == "thought":
+        return {"type": "reasoning", "content": part.text}
+    if kind == "tool_call":
+        return {"type": "tool_call", "id": part.id, "name": part.name, "arguments": part.args}
+    if kind == "tool_output":
+        return {"type": "tool_call_response", "id": part.id, "response": part.result}
+    if kind in ("image", "audio", "video", "document"):
+        if part.url is not None:
+            return {"type": "uri", "modality": kind, "mime_type": part.mime_type, "uri": part.url}
+        data = part.data or ""
+        if len(data) <= _INLINE_MEDIA_CHARS:
+            return {"type": "blob", "modality": kind, "mime_type": part.mime_type, "content": data}
+        return {"type": "blob", "modality": kind, "mime_type": part.mime_type, "size": len(data)}
+    if kind == "cache_control":
+        return None
+    return {"type": str(kind)}
+
+
 def _messages(messages: Sequence[Any]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The conversation as the conventions' message list, and the system instructions apart."""
     chat: list[dict[str, object]] = []
     system: list[dict[str, object]] = []
     for message in messages:
         role = str(message.role)
-        parts: list[dict[str, object]] = [{"type": "text", "content": message.text}] if message.text else []
+        parts = [shown for part in message.content if (shown := _part(part)) is not None]
         if role == "system":
             system.extend(parts)
-        else:
-            chat.append({"role": role, "parts": parts})
+            continue
+        if parts and all(part["type"] == "tool_call_response" for part in parts):
+            role = "tool"  # the conventions' role for tool results, which we carry in a user turn
+        chat.append({"role": role, "parts": parts})
     return chat, system
 
 
@@ -119,7 +162,7 @@ class LilypadInstrument:
     def __init__(self) -> None:
         self._provider: TracerProvider | None = None
         self._tracer: Tracer | None = None
-        self._capture: bool | None = None
+        self._capture = _capture_from_environment()
 
     def set_provider(self, provider: TracerProvider) -> None:
         """Send spans to `provider` from now on."""
@@ -128,8 +171,11 @@ class LilypadInstrument:
         _configured_provider[:] = [provider]
 
     def set_capture_content(self, capture: bool | None) -> None:
-        """Record message content: `True`, `False`, or `None` to follow the environment variable."""
-        self._capture = capture
+        """Record message content: `True`, `False`, or `None` to follow the environment variable.
+
+        The variable is read here, once, not on every call.
+        """
+        self._capture = _capture_from_environment() if capture is None else capture
 
     @property
     def tracer(self) -> Tracer:
@@ -141,7 +187,7 @@ class LilypadInstrument:
     @property
     def capture_content(self) -> bool:
         """Whether message content goes on spans."""
-        return _capture_from_environment() if self._capture is None else self._capture
+        return self._capture
 
     def call_started(self, start: Any) -> CallSpan:
         """Open the `chat {model}` span of a call or stream."""
@@ -157,7 +203,13 @@ class LilypadInstrument:
 
 
 class CallSpan:
-    """The span of one call or stream; tools it asked for are parented to `span`."""
+    """The span of one call or stream; tools it asked for are parented to `span`.
+
+    A call's span is current while the call runs (core tells `ended` or `failed` in the task or
+    thread that started it), so spans of the HTTP request (an httpx instrumentation, say) nest
+    beneath it. A stream's span never is: the stream is read by the caller's own code, which
+    must not find itself inside it.
+    """
 
     def __init__(self, instrument: LilypadInstrument, start: Any) -> None:
         self._capture = instrument.capture_content
@@ -173,6 +225,11 @@ class CallSpan:
         for key, attribute in _REQUEST_PARAMS.items():
             if params.get(key) is not None:
                 attributes[attribute] = params[key]
+        provider_params: Mapping[str, Any] = request.provider_params or {}
+        for key, attribute in _PROVIDER_PARAMS.items():
+            value = provider_params.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attributes[attribute] = value
         stop = params.get("stop")
         if stop is not None:
             attributes[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
@@ -188,6 +245,9 @@ class CallSpan:
             if system:
                 attributes[sc.GEN_AI_SYSTEM_INSTRUCTIONS] = _json(system)
         self.span: Span = instrument.tracer.start_span(f"chat {model}", kind=SpanKind.CLIENT, attributes=attributes)
+        self._token: Token[otel_context.Context] | None = (
+            otel_context.attach(trace.set_span_in_context(self.span)) if start.kind == "call" else None
+        )
         self._started = time.monotonic()
         self._open = True
 
@@ -222,7 +282,12 @@ class CallSpan:
 
     def _end(self) -> None:
         self._open = False
-        self.span.end()
+        token, self._token = self._token, None
+        try:
+            if token is not None:
+                otel_context.detach(token)
+        finally:
+            self.span.end()
 
     def _record(self, response: Any) -> None:
         span = self.span
@@ -232,7 +297,7 @@ class CallSpan:
         if response.id:
             span.set_attribute(sc.GEN_AI_RESPONSE_ID, str(response.id))
         if response.finish_reason is not None:
-            span.set_attribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [str(response.finish_reason)])
+            span.set_attribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [_finish_reason(response.finish_reason)])
         usage = response.usage
         if usage is not None:
             span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, int(usage.input_tokens))
@@ -245,7 +310,7 @@ class CallSpan:
         if self._capture:
             chat, _ = _messages([response.message])
             for message in chat:
-                message["finish_reason"] = str(response.finish_reason)
+                message["finish_reason"] = _finish_reason(response.finish_reason)
             span.set_attribute(sc.GEN_AI_OUTPUT_MESSAGES, _json(chat))
 
 
@@ -266,7 +331,7 @@ def _server(base_url: str) -> dict[str, AttributeValue]:
 
 
 class ToolSpan:
-    """The span of one tool execution."""
+    """The span of one tool execution, current while the tool runs (spans it makes nest beneath)."""
 
     def __init__(self, instrument: LilypadInstrument, start: Any) -> None:
         call, tool = start.call, start.tool
@@ -286,6 +351,8 @@ class ToolSpan:
         self.span: Span = instrument.tracer.start_span(
             f"execute_tool {call.name}", context=parent, kind=SpanKind.INTERNAL, attributes=attributes
         )
+        # Core tells `ended`/`failed` in the task or thread the tool ran in.
+        self._token: Token[otel_context.Context] | None = otel_context.attach(trace.set_span_in_context(self.span))
 
     def ended(self, output: Any) -> None:
         """Record the tool's output (an error output sets the status to ERROR) and end the span."""
@@ -294,12 +361,20 @@ class ToolSpan:
         if output.is_error:
             self.span.set_attribute(sc.ERROR_TYPE, "ToolError")
             self.span.set_status(Status(StatusCode.ERROR, str(output.result)[:500]))
-        self.span.end()
+        self._end()
 
     def failed(self, error: BaseException) -> None:
         """Record an exception that escaped the tool and end the span."""
         _fail(self.span, error)
-        self.span.end()
+        self._end()
+
+    def _end(self) -> None:
+        token, self._token = self._token, None
+        try:
+            if token is not None:
+                otel_context.detach(token)
+        finally:
+            self.span.end()
 
 
 class AgentSpan:
