@@ -66,6 +66,36 @@ def _call(path: str, server: ReplayServer, tmp_path: Path, **kwargs: Any) -> Any
         return prompt()
 
 
+PROVIDER_NAMES = {
+    "anthropic_beta_claude_sonnet_4_0": "anthropic",
+    "anthropic_claude_sonnet_4_0": "anthropic",
+    "google_gemini_2_5_flash": "gcp.gemini",
+    "openai_gpt_4o_completions": "openai",
+    "openai_gpt_4o_responses": "openai",
+}
+
+
+MODES = ["sync", "async", "stream", "async_stream"]
+
+
+def _answer(model: llm.Model, mode: str, content: list[llm.Message]) -> Any:
+    """The response to `content` the way `mode` calls: a call or a stream, sync or async, read to its end."""
+    if mode == "sync":
+        return model.call(content)
+    if mode == "stream":
+        return model.stream(content).response
+
+    async def answer() -> Any:
+        if mode == "async":
+            return await model.call_async(content)
+        stream = await model.stream_async(content)
+        async for _ in stream:
+            pass
+        return stream.response
+
+    return asyncio.run(answer())
+
+
 def test_a_call_is_one_client_span_with_the_genai_attributes(
     spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -255,15 +285,41 @@ def test_async_calls_in_concurrent_tasks_each_get_their_own_parent(
         assert _attrs(chat)["gen_ai.conversation.id"] == f"task-{i}"
 
 
-def test_an_api_error_sets_error_type_and_status(
-    spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
+@pytest.mark.parametrize("model", sorted(PROVIDER_NAMES))
+@pytest.mark.parametrize("recording", ["test_authentication_error", "test_authentication_error_stream"])
+def test_an_api_error_sets_error_type_and_status_on_every_provider(
+    model: str, recording: str, spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
-    with pytest.raises(llm.APIError):
-        _call("test_authentication_error/openai_gpt_4o_completions/sync.json", replay_server, tmp_path)
+    fixture = load(f"{recording}/{model}/{'stream' if recording.endswith('stream') else 'sync'}.json")
+    llm_model = llm.model(model_id_for(fixture), client=client_for(fixture, replay_server.url))
+    with (
+        replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]),
+        pytest.raises(llm.AuthenticationError),
+    ):
+        _answer(llm_model, "stream" if recording.endswith("stream") else "sync", messages_for(fixture, tmp_path))
     (span,) = spans.get_finished_spans()
     assert span.status.status_code == StatusCode.ERROR
-    assert _attrs(span)["error.type"]
+    assert _attrs(span)["error.type"] == "AuthenticationError"
+    assert [event.name for event in span.events] == ["exception"]
     assert "test-key" not in json.dumps(_attrs(span), default=str)
+    assert "test-key" not in str(span.status.description)
+
+
+def test_a_stream_dropped_unfinished_ends_its_span_as_garbage_collected(
+    spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    import gc
+
+    fixture = load("test_call/openai_gpt_4o_completions/stream.json")
+    model = llm.model(model_id_for(fixture), client=client_for(fixture, replay_server.url))
+    with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
+        stream = model.stream(messages_for(fixture, tmp_path))
+        assert spans.get_finished_spans() == ()
+        del stream
+        gc.collect()
+    (span,) = spans.get_finished_spans()
+    assert _attrs(span)["mirascope.stream.closed"] == "garbage collected"
+    assert span.status.status_code == StatusCode.UNSET
 
 
 def test_session_stamps_the_conversation_id_on_every_span_inside(
@@ -677,17 +733,8 @@ def test_calls_in_threads_are_parented_to_their_own_threads_span(
     assert {chat.parent.span_id for chat in chats if chat.parent is not None} == set(workers)
 
 
-PROVIDER_NAMES = {
-    "anthropic_beta_claude_sonnet_4_0": "anthropic",
-    "anthropic_claude_sonnet_4_0": "anthropic",
-    "google_gemini_2_5_flash": "gcp.gemini",
-    "openai_gpt_4o_completions": "openai",
-    "openai_gpt_4o_responses": "openai",
-}
-
-
 @pytest.mark.parametrize("model", sorted(PROVIDER_NAMES))
-@pytest.mark.parametrize("mode", ["sync", "stream"])
+@pytest.mark.parametrize("mode", MODES)
 def test_every_provider_reports_the_conventions_provider_name_and_usage(
     model: str, mode: str, spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
 ) -> None:
@@ -695,19 +742,55 @@ def test_every_provider_reports_the_conventions_provider_name_and_usage(
     client = client_for(fixture, replay_server.url)
     llm_model = llm.model(model_id_for(fixture), client=client)
     with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
-        if mode == "sync":
-            response = llm_model.call(messages_for(fixture, tmp_path))
-        else:
-            response = llm_model.stream(messages_for(fixture, tmp_path)).response
+        response = _answer(llm_model, mode, messages_for(fixture, tmp_path))
     (span,) = spans.get_finished_spans()
     attributes = _attrs(span)
+    assert span.kind == SpanKind.CLIENT
+    assert span.status.status_code == StatusCode.UNSET
+    assert attributes["gen_ai.operation.name"] == "chat"
     assert attributes["gen_ai.provider.name"] == PROVIDER_NAMES[model]
     assert span.name == f"chat {model_id_for(fixture).partition(':')[2]}"
     assert response.usage is not None
     assert attributes["gen_ai.usage.input_tokens"] == response.usage.input_tokens
     assert attributes["gen_ai.usage.output_tokens"] == response.usage.output_tokens
     assert attributes["gen_ai.response.finish_reasons"] == (str(response.finish_reason),)
-    assert (mode == "stream") == ("gen_ai.response.time_to_first_chunk" in attributes)
+    assert attributes["server.address"] == "127.0.0.1"
+    streamed = mode.endswith("stream")
+    assert streamed == ("gen_ai.response.time_to_first_chunk" in attributes)
+    assert attributes.get("gen_ai.request.stream", False) is streamed
+
+
+@pytest.mark.parametrize("model", sorted(PROVIDER_NAMES))
+@pytest.mark.parametrize("mode", MODES)
+def test_every_providers_tool_loop_is_one_trace_with_tools_under_the_asking_call(
+    model: str, mode: str, spans: InMemorySpanExporter, replay_server: ReplayServer, tmp_path: Path
+) -> None:
+    fixture = load(f"test_call_with_tools/{model}/{mode}.json")
+    client = client_for(fixture, replay_server.url)
+    llm_model = llm.model(model_id_for(fixture), client=client, tools=[secret_retrieval_tool])
+    with replay_server.replaying([exchange["response"] for exchange in fixture["exchanges"]]):
+        response = _answer(llm_model, mode, messages_for(fixture, tmp_path))
+        asked = len(response.tool_calls)
+        outputs = response.execute_tools()
+        if mode.startswith("async"):
+            outputs = asyncio.run(outputs)
+        _answer(llm_model, mode, [*response.messages, llm.messages.user(outputs)])
+    finished = spans.get_finished_spans()
+    asking, answering = sorted(
+        (span for span in finished if span.name.startswith("chat ")), key=lambda span: span.start_time or 0
+    )
+    tools = [span for span in finished if span.name == "execute_tool secret_retrieval_tool"]
+    assert asked >= 1
+    assert len(tools) == asked
+    assert len(finished) == asked + 2
+    assert _attrs(asking)["gen_ai.response.finish_reasons"] == ("tool_call",)
+    for tool in tools:
+        assert tool.parent is not None
+        assert tool.parent.span_id == _span_id(asking)
+        assert _trace_id(tool) == _trace_id(asking)
+        assert tool.kind == SpanKind.INTERNAL
+        assert _attrs(tool)["gen_ai.operation.name"] == "execute_tool"
+    assert _attrs(answering)["gen_ai.response.finish_reasons"] != ("tool_call",)
 
 
 def test_structured_output_is_output_type_json(
