@@ -30,6 +30,7 @@ class Recorder:
         self.events: list[tuple[str, Any]] = []
         self.calls: list[CallObserverRec] = []
         self.tools: list[ToolStart] = []
+        self.agents: list[AgentStart] = []
 
     def call_started(self, start: CallStart) -> CallObserverRec:
         observer = CallObserverRec(self, start)
@@ -43,6 +44,7 @@ class Recorder:
         return ToolObserverRec(self)
 
     def agent_started(self, start: AgentStart) -> AgentObserverRec:
+        self.agents.append(start)
         self.events.append(("agent_started", (start.name, start.is_async)))
         return AgentObserverRec(self)
 
@@ -159,6 +161,31 @@ def test_a_call_is_started_then_ended_with_its_response(server: FaultServer, rec
     assert start.provider == "openai-completions"
     assert start.base_url == server.url + "/v1"
     assert start.request.messages[-1].content[0] == llm.Text("Hi")
+
+
+def test_a_prompt_functions_calls_name_it_and_other_calls_name_none(server: FaultServer, rec: Recorder) -> None:
+    server.script(ok(), ok(), ok(), ok())
+    with _client(server) as client:
+
+        @llm.call(MODEL, client=client)
+        def greet(name: str) -> str:
+            return f"Greet {name}"
+
+        @llm.call(MODEL, client=client)
+        async def greet_async(name: str) -> str:
+            return f"Greet {name}"
+
+        @llm.call(MODEL, client=client, stream=True)
+        def greet_streamed(name: str) -> str:
+            return f"Greet {name}"
+
+        response = greet("Ann")
+        asyncio.run(greet_async("Bo"))
+        for _ in greet_streamed("Cy"):
+            pass
+        response.resume("Again")
+    functions = [observer.start.function for observer in rec.calls]
+    assert functions == [greet.fn, greet_async.fn, greet_streamed.fn, None]
 
 
 def test_an_async_call_is_started_then_ended(server: FaultServer, rec: Recorder) -> None:
@@ -353,6 +380,8 @@ def test_an_agent_run_brackets_its_steps(server: FaultServer, rec: Recorder) -> 
     ]
     assert rec.events[0][1] == ("helper", False)
     assert rec.events[-1][1] is response
+    assert rec.agents[0].function is helper.fn
+    assert all(observer.start.function is None for observer in rec.calls)  # the steps are the agent's
 
 
 def test_an_async_agent_run_brackets_its_steps(server: FaultServer, rec: Recorder) -> None:

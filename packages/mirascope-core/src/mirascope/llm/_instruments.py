@@ -9,10 +9,14 @@ points load it only to start observing, which happens only once something regist
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 instruments: tuple[Any, ...] = ()
 """The registered instruments; `llm.instrumentation.register` rebinds it (never mutates it)."""
+
+prompt_function: ContextVar[Any] = ContextVar("mirascope_prompt_function", default=None)
+"""The `@llm.call` prompt function whose call is being made, set only while something is registered."""
 
 _logged: set[tuple[type, str]] = set()
 

@@ -91,7 +91,7 @@ class _AgentState(Generic[DepsT, T]):
         """The registered instruments' observers of one run of this agent."""
         from .instrumentation import agent_started  # loaded once something registered
 
-        return agent_started(self.fn.__name__, self.model.id, is_async)
+        return agent_started(self.fn.__name__, self.model.id, is_async, self.fn)
 
 
 class Agent(_AgentState[DepsT, T]):

@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
 
+from . import _instruments
 from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
 from ._typevars import TypeVar
 from .clients import Client
@@ -122,6 +123,15 @@ class Call(Generic[P, R]):
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, self.fn(*args, **kwargs), self.fn)
         context = _context(self._context_name, args, kwargs)
+        if not _instruments.instruments:
+            return self._send(prepared, context)
+        token = _instruments.prompt_function.set(self.fn)  # for `CallStart.function`
+        try:
+            return self._send(prepared, context)
+        finally:
+            _instruments.prompt_function.reset(token)
+
+    def _send(self, prepared: _Prepared, context: Context[Any] | None) -> R:
         if self.stream:
             return prepared.model.stream_with(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
         return prepared.model.call_with(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
@@ -147,6 +157,15 @@ class AsyncCall(Generic[P, AR]):
         """Run the prompt function and call the model with what it returned."""
         prepared = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)
         context = _context(self._context_name, args, kwargs)
+        if not _instruments.instruments:
+            return await self._send(prepared, context)
+        token = _instruments.prompt_function.set(self.fn)  # for `CallStart.function`
+        try:
+            return await self._send(prepared, context)
+        finally:
+            _instruments.prompt_function.reset(token)
+
+    async def _send(self, prepared: _Prepared, context: Context[Any] | None) -> AR:
         if self.stream:
             return await prepared.model.stream_with_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
         return await prepared.model.call_with_async(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]

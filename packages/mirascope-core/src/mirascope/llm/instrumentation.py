@@ -116,9 +116,11 @@ class CallStart(_Start):
         base_url: The client's base URL, any password in it masked.
         is_async: Whether the call is async.
         fallback_from: The id of the model whose failure this call falls back from, or `None`.
+        function: The `@llm.call` prompt function making the call, or `None` (`llm.model(...)`
+            calls, `resume`, an agent's steps).
     """
 
-    __slots__ = ("kind", "model_id", "provider", "request", "base_url", "is_async", "fallback_from")  # noqa: RUF023 - in the constructor's order, as repr shows them
+    __slots__ = ("kind", "model_id", "provider", "request", "base_url", "is_async", "fallback_from", "function")  # noqa: RUF023 - in the constructor's order, as repr shows them
     kind: Literal["call", "stream"]
     model_id: str
     provider: str
@@ -126,6 +128,7 @@ class CallStart(_Start):
     base_url: str
     is_async: bool
     fallback_from: str | None
+    function: Callable[..., object] | None
 
     def __init__(
         self,
@@ -136,8 +139,9 @@ class CallStart(_Start):
         base_url: str,
         is_async: bool,
         fallback_from: str | None = None,
+        function: Callable[..., object] | None = None,
     ) -> None:
-        self._fill(kind, model_id, provider, request, base_url, is_async, fallback_from)
+        self._fill(kind, model_id, provider, request, base_url, is_async, fallback_from, function)
 
 
 class ToolStart(_Start):
@@ -169,15 +173,17 @@ class AgentStart(_Start):
         name: The agent function's name.
         model_id: The agent's model id.
         is_async: Whether the agent is async.
+        function: The agent's function (the one `@llm.agent` decorates), or `None`.
     """
 
-    __slots__ = ("name", "model_id", "is_async")  # noqa: RUF023 - in the constructor's order
+    __slots__ = ("name", "model_id", "is_async", "function")  # noqa: RUF023 - in the constructor's order
     name: str
     model_id: str
     is_async: bool
+    function: Callable[..., object] | None
 
-    def __init__(self, name: str, model_id: str, is_async: bool) -> None:
-        self._fill(name, model_id, is_async)
+    def __init__(self, name: str, model_id: str, is_async: bool, function: Callable[..., object] | None = None) -> None:
+        self._fill(name, model_id, is_async, function)
 
 
 class Instrument(Protocol):
@@ -258,13 +264,24 @@ def call_started(
     """Each registered instrument's observer of a call about to be sent."""
     from ._redact import shown_url
 
-    start = CallStart(kind, model_id, model_id.partition(":")[0], request, shown_url(base_url), is_async, fallback_from)
+    start = CallStart(
+        kind,
+        model_id,
+        model_id.partition(":")[0],
+        request,
+        shown_url(base_url),
+        is_async,
+        fallback_from,
+        _instruments.prompt_function.get(),
+    )
     return _started("call_started", lambda instrument: instrument.call_started(start))
 
 
-def agent_started(name: str, model_id: str, is_async: bool) -> tuple[tuple[Instrument, AgentObserver], ...]:
+def agent_started(
+    name: str, model_id: str, is_async: bool, function: Callable[..., object] | None = None
+) -> tuple[tuple[Instrument, AgentObserver], ...]:
     """Each registered instrument's observer of an agent run about to start."""
-    start = AgentStart(name, model_id, is_async)
+    start = AgentStart(name, model_id, is_async, function)
     return _started("agent_started", lambda instrument: instrument.agent_started(start))
 
 
