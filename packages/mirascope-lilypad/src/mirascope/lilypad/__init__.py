@@ -7,7 +7,7 @@ OpenTelemetry GenAI semantic conventions; `@lilypad.trace()` adds your own funct
 
 from __future__ import annotations
 
-from ._configure import ConfigurationError, ExporterNotInstalledError, configure
+from ._configure import ConfigurationError, ExporterNotInstalledError, configure, dropped_spans
 from ._instrument import LilypadInstrument, provider_name
 from ._session import SessionSpanProcessor, current_session_id, session
 from ._trace import MAX_VALUE_CHARS, json_summary, trace
@@ -20,6 +20,7 @@ __all__ = [
     "SessionSpanProcessor",
     "configure",
     "current_session_id",
+    "dropped_spans",
     "json_summary",
     "provider_name",
     "session",

@@ -23,6 +23,7 @@ from opentelemetry.util.types import AttributeValue
 from mirascope.llm.instrumentation import StreamClosed
 
 from . import _semconv as sc
+from ._version import Versioner
 
 __all__ = ["LilypadInstrument", "current_tracer", "provider_name"]
 
@@ -65,6 +66,12 @@ _PROVIDER_PARAMS: Mapping[str, str] = {
 
 _configured_provider: list[TracerProvider] = []
 # The provider `configure()` chose (at most one): `@lilypad.trace()` spans go there too.
+_configured_instrument: list[LilypadInstrument] = []
+
+
+def current_versioner() -> Versioner | None:
+    """The configured instrument's versioner, or `None` before `configure()`."""
+    return _configured_instrument[0].versioner if _configured_instrument else None
 
 
 def current_tracer() -> Tracer:
@@ -163,12 +170,15 @@ class LilypadInstrument:
         self._provider: TracerProvider | None = None
         self._tracer: Tracer | None = None
         self._capture = _capture_from_environment()
+        self.versioner: Versioner = Versioner(None, auto=False)
+        """Versions the functions whose calls, agent runs and traced calls it sees."""
 
     def set_provider(self, provider: TracerProvider) -> None:
         """Send spans to `provider` from now on."""
         self._provider = provider
         self._tracer = provider.get_tracer(_TRACER_NAME)
         _configured_provider[:] = [provider]
+        _configured_instrument[:] = [self]
 
     def set_capture_content(self, capture: bool | None) -> None:
         """Record message content: `True`, `False`, or `None` to follow the environment variable.
@@ -238,6 +248,8 @@ class CallSpan:
         attributes[sc.GEN_AI_OUTPUT_TYPE] = sc.OUTPUT_TYPE_TEXT if request.format is None else sc.OUTPUT_TYPE_JSON
         if start.fallback_from:
             attributes[sc.MIRASCOPE_FALLBACK_FROM] = str(start.fallback_from)
+        if start.function is not None:
+            attributes.update(instrument.versioner.attributes(start.function))
         attributes.update(_server(str(start.base_url or "")))
         if self._capture:
             chat, system = _messages(request.messages)
@@ -389,6 +401,8 @@ class AgentSpan:
             sc.MIRASCOPE_MODEL_ID: str(start.model_id),
             sc.GEN_AI_PROVIDER_NAME: provider_name(str(start.model_id).split(":", 1)[0]),
         }
+        if start.function is not None:
+            attributes.update(instrument.versioner.attributes(start.function))
         self.span: Span = instrument.tracer.start_span(
             f"invoke_agent {name}", kind=SpanKind.INTERNAL, attributes=attributes
         )

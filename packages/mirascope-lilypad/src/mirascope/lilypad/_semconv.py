@@ -85,6 +85,9 @@ MIRASCOPE_STREAM_CLOSED: Final = "mirascope.stream.closed"
 MIRASCOPE_FALLBACK_FROM: Final = "mirascope.fallback_from"
 MIRASCOPE_TRACE_ARGUMENTS: Final = "mirascope.trace.arguments"
 MIRASCOPE_TRACE_RESULT: Final = "mirascope.trace.result"
+MIRASCOPE_FUNCTION: Final = "mirascope.function"
+MIRASCOPE_VERSION: Final = "mirascope.version"
+MIRASCOPE_VERSION_HASH: Final = "mirascope.version_hash"
 
 # Events.
 EVENT_RETRY: Final = "mirascope.retry"

@@ -12,7 +12,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from . import _semconv as sc
-from ._instrument import current_tracer
+from ._instrument import current_tracer, current_versioner
 
 __all__ = ["MAX_VALUE_CHARS", "json_summary", "trace"]
 
@@ -25,13 +25,24 @@ MAX_VALUE_CHARS = 4096
 
 def json_summary(value: object, limit: int = MAX_VALUE_CHARS) -> str:
     """`value` as JSON, cut to `limit` characters; what JSON cannot hold becomes its type and repr."""
-    try:
-        text = json.dumps(value, default=_fallback, ensure_ascii=False)
-    except (ValueError, TypeError, RecursionError):  # circular data, or a repr that raised
-        text = json.dumps(f"<unserializable {type(value).__qualname__}>")
+    text = _dumps(value)
     if len(text) > limit:
         return text[:limit] + f"...<{len(text) - limit} more characters>"
     return text
+
+
+def _dumps(value: object, *, by_key: bool = True) -> str:
+    try:
+        return json.dumps(value, default=_fallback, ensure_ascii=False)
+    except Exception:  # circular or too deep data, an int too long to print, a container whose iteration raised
+        pass
+    kind = type(value)
+    if by_key and kind is dict:
+        # A traced function's arguments: one that JSON cannot hold must not hide the others.
+        items = cast(dict[object, object], value).items()
+        if all(isinstance(key, str) for key, _ in items):
+            return "{" + ", ".join(f"{json.dumps(key)}: {_dumps(item, by_key=False)}" for key, item in items) + "}"
+    return json.dumps(f"<unserializable {kind.__qualname__}>")
 
 
 def _fallback(value: object) -> str:
@@ -65,9 +76,11 @@ def trace(name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]
         span_name = name or getattr(fn, "__qualname__", repr(fn))
 
         def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Span:
-            return current_tracer().start_span(
-                span_name, attributes={sc.MIRASCOPE_TRACE_ARGUMENTS: _arguments(fn, args, kwargs)}
-            )
+            attributes: dict[str, Any] = {sc.MIRASCOPE_TRACE_ARGUMENTS: _arguments(fn, args, kwargs)}
+            versioner = current_versioner()
+            if versioner is not None:
+                attributes.update(versioner.attributes(fn))
+            return current_tracer().start_span(span_name, attributes=attributes)
 
         def finish(span: Span, result: object) -> None:
             span.set_attribute(sc.MIRASCOPE_TRACE_RESULT, json_summary(result))
