@@ -9,8 +9,9 @@ if grep -q "^Would install" <<<"$plan"; then
   cat >&2 <<'MSG'
 test.sh: installing the workspace and the test tools into .venv (first run, or after uv.lock
   changes): what the example needs (130 MB: llama.cpp and the SmolLM2 model) plus pyright with
-  its Node.js, ruff, pytest, hypothesis, pydantic and google-auth (90 MB): about 220 MB to
-  download, 500 MB on disk: about 10 s on a fast connection (a minute and a half at 20 Mbit/s).
+  its Node.js, ruff, pytest, hypothesis, pydantic, google-auth and Playwright without browsers
+  (140 MB): about 270 MB to download, 670 MB on disk: about 15 s on a fast connection (two
+  minutes at 20 Mbit/s).
 MSG
 fi
 "${sync[@]}" --quiet

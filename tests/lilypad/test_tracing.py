@@ -485,8 +485,8 @@ def test_configure_otlp_exports_to_the_endpoint_given() -> None:
         from opentelemetry.sdk.trace import TracerProvider
 
         provider = TracerProvider()
-        lilypad.configure(tracer_provider=provider, otlp="http://127.0.0.1:9/v1/traces")
-        lilypad.configure(tracer_provider=provider, otlp="http://127.0.0.1:9/v1/traces")
+        lilypad.configure(tracer_provider=provider, otlp="http://127.0.0.1:9/v1/traces", store=None)
+        lilypad.configure(tracer_provider=provider, otlp="http://127.0.0.1:9/v1/traces", store=None)
         processors = provider._active_span_processor._span_processors
         exporters = [p.span_exporter for p in processors if hasattr(p, "span_exporter")]
         assert len(exporters) == 1, processors

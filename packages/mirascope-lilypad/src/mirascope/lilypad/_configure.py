@@ -8,6 +8,7 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,6 +26,8 @@ from mirascope import llm
 
 from ._instrument import LilypadInstrument
 from ._session import SessionSpanProcessor
+from ._store import DEFAULT_PATH, Store, StoreError, StoreSpanExporter
+from ._version import Versioner
 
 __all__ = ["ConfigurationError", "ExporterNotInstalledError", "configure", "dropped_spans"]
 
@@ -54,6 +57,8 @@ _instrument: LilypadInstrument | None = None
 _exporting: weakref.WeakKeyDictionary[TracerProvider, set[str]] = weakref.WeakKeyDictionary()
 # The endpoints each provider already exports to, as the exporter resolved them: configure(otlp=True)
 # twice, or once with True and once with the URL the environment names, exports once.
+_stores: weakref.WeakKeyDictionary[TracerProvider, dict[Path, Store]] = weakref.WeakKeyDictionary()
+# The stores each provider already writes to, by absolute path: configure() twice writes once.
 _dropped_lock = threading.Lock()
 _dropped = 0
 
@@ -72,6 +77,8 @@ def dropped_spans() -> int:
 
 def configure(
     *,
+    store: str | os.PathLike[str] | None = DEFAULT_PATH,
+    auto_version: bool = False,
     otlp: bool | str = False,
     capture_content: bool | None = None,
     tracer_provider: TracerProvider | None = None,
@@ -83,6 +90,13 @@ def configure(
     Calling it again with the same provider changes nothing. Spans are flushed at exit.
 
     Args:
+        store: The SQLite file spans, versions and annotations are kept in (`.lilypad/lilypad.db`
+            under the working directory by default), written off the call's path by a batch
+            worker; `None` keeps nothing locally (collector-only use). A store that is damaged,
+            from a newer lilypad or read-only is logged as a warning and tracing goes on
+            without it.
+        auto_version: Version every `@llm.call`, `@llm.agent` and `@lilypad.trace` function, as
+            `@lilypad.version()` versions the functions it decorates.
         otlp: `True` exports OTLP/HTTP to the endpoint the standard `OTEL_EXPORTER_OTLP_*`
             variables name; a string is the traces endpoint itself. Needs `mirascope[lilypad]`'s
             `otlp` extra (`mirascope-lilypad[otlp]`). A collector that is down, slow or full
@@ -111,12 +125,41 @@ def configure(
             provider.add_span_processor(SessionSpanProcessor())
         if otlp:
             _export_once(provider, otlp)
+        opened = _store_once(provider, store) if store is not None else None
         if _instrument is None:
             _instrument = LilypadInstrument()
         _instrument.set_provider(provider)
         _instrument.set_capture_content(capture_content)
+        _instrument.versioner = Versioner(opened, auto=auto_version)
         hook.register(_instrument)
     return provider
+
+
+def exports_otlp() -> bool:
+    """Whether the configured provider exports OTLP."""
+    provider = _instrument.provider if _instrument is not None else None
+    return isinstance(provider, TracerProvider) and bool(_exporting.get(provider))
+
+
+def current_store() -> Store | None:
+    """The store the last `configure()` opened, or `None`."""
+    return _instrument.versioner.store if _instrument is not None else None
+
+
+def _store_once(provider: TracerProvider, path: str | os.PathLike[str]) -> Store | None:
+    """The store at `path`, its exporter added to `provider` once; `None` (warned) if it cannot open."""
+    resolved = Path(os.path.abspath(path))
+    stores = _stores.setdefault(provider, {})
+    if resolved in stores:
+        return stores[resolved]
+    try:
+        opened = Store(resolved)
+    except StoreError as error:
+        logger.warning("lilypad keeps no local traces: %s Tracing goes on without the store.", error)
+        return None
+    stores[resolved] = opened
+    provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(opened)))
+    return opened
 
 
 def _global_sdk_provider() -> TracerProvider:

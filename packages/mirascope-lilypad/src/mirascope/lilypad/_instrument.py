@@ -180,6 +180,11 @@ class LilypadInstrument:
         _configured_provider[:] = [provider]
         _configured_instrument[:] = [self]
 
+    @property
+    def provider(self) -> TracerProvider | None:
+        """The provider `configure()` set, if any."""
+        return self._provider
+
     def set_capture_content(self, capture: bool | None) -> None:
         """Record message content: `True`, `False`, or `None` to follow the environment variable.
 

@@ -88,8 +88,15 @@ MIRASCOPE_TRACE_RESULT: Final = "mirascope.trace.result"
 MIRASCOPE_FUNCTION: Final = "mirascope.function"
 MIRASCOPE_VERSION: Final = "mirascope.version"
 MIRASCOPE_VERSION_HASH: Final = "mirascope.version_hash"
+MIRASCOPE_VERSION_SOURCE: Final = "mirascope.version_source"
+"""Set to `"bytecode"` when the function had no source (REPL, `python -c`) and was hashed from its code object."""
 
 # Events.
 EVENT_RETRY: Final = "mirascope.retry"
+EVENT_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_LABEL: Final = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_SCORE_VALUE: Final = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_EXPLANATION: Final = "gen_ai.evaluation.explanation"
 
 CAPTURE_CONTENT_ENV: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from opentelemetry.util.types import AttributeValue
 
@@ -66,7 +66,7 @@ def version(*, docstrings: bool = False) -> Callable[[F], F]:
         if target is fn and not _is_mirascope(fn):
             from ._trace import trace
 
-            return trace()(fn)
+            return cast(F, trace()(fn))
         return fn
 
     return mark
@@ -112,10 +112,17 @@ class Versioner:
             sc.MIRASCOPE_FUNCTION: found.function,
             sc.MIRASCOPE_VERSION_HASH: found.hash,
         }
+        if found.source == "bytecode":
+            attributes[sc.MIRASCOPE_VERSION_SOURCE] = "bytecode"
         if self.store is not None:
             try:
                 record = self.store.record_version(
-                    found.function, found.hash, found.signature, found.code, found.dependencies
+                    found.function,
+                    found.hash,
+                    found.signature,
+                    found.code,
+                    found.dependencies,
+                    kind="function" if found.source == "source" else "bytecode",  # no source to show
                 )
             except Exception as error:
                 logger.warning("lilypad could not store the version of %s (%s).", found.function, error)
