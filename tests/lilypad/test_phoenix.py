@@ -332,3 +332,34 @@ def test_a_failed_call_arrives_as_an_error(exported: Exported, replay_server: Re
     assert event["name"] == "exception"
     assert event["attributes"]["exception.type"] == "mirascope.llm.AuthenticationError"
     _assert_no_key(span)
+
+
+def test_lilypad_export_replays_stored_traces_into_phoenix_with_their_ids(
+    phoenix: Phoenix, replay_server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mirascope.lilypad._cli import main as lilypad_cli
+
+    # Offline first: traced into the local store only, then shipped to the collector afterwards.
+    provider = TracerProvider()
+    lilypad.configure(tracer_provider=provider, store=tmp_path / "offline.db", capture_content=True)
+    try:
+        response = _replayed_call("test_call/openai_gpt_4o_completions/sync.json", replay_server, tmp_path)
+        assert provider.force_flush(30_000)
+    finally:
+        for instrument in llm.instrumentation.registered():
+            if isinstance(instrument, lilypad.LilypadInstrument):
+                llm.instrumentation.unregister(instrument)
+        provider.shutdown()
+    store = lilypad.Store(tmp_path / "offline.db", readonly=True)
+    (summary,) = store.traces()
+    (stored,) = store.trace(summary.trace_id) or []
+    store.close()
+
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "openinference.project.name=exported-later")
+    assert lilypad_cli(["--db", str(tmp_path / "offline.db"), "export", "--otlp", phoenix.otlp_endpoint]) == 0
+    (span,) = phoenix.spans("exported-later", 1)
+    assert span["context"] == {"trace_id": stored.trace_id, "span_id": stored.span_id}
+    assert span["name"] == "chat gpt-4o"
+    assert response.usage is not None
+    assert span["attributes"]["gen_ai.usage.output_tokens"] == response.usage.output_tokens
+    assert span["attributes"]["gen_ai.response.id"] == response.id
