@@ -58,7 +58,9 @@ def fill_store(path: Path, server: ReplayServer, tmp_path: Path) -> FilledStore:
     provider = TracerProvider()
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    lilypad.configure(tracer_provider=provider, capture_content=True)
+    lilypad.configure(
+        tracer_provider=provider, capture_content=True, auto_version=False
+    )  # only the two declared versions
     tracer = provider.get_tracer("tests.viewer")
     try:
         plain = load("test_call/openai_gpt_4o_completions/sync.json")

@@ -78,7 +78,7 @@ def dropped_spans() -> int:
 def configure(
     *,
     store: str | os.PathLike[str] | None = DEFAULT_PATH,
-    auto_version: bool = False,
+    auto_version: bool = True,
     otlp: bool | str = False,
     capture_content: bool | None = None,
     tracer_provider: TracerProvider | None = None,
@@ -96,7 +96,8 @@ def configure(
             from a newer lilypad or read-only is logged as a warning and tracing goes on
             without it.
         auto_version: Version every `@llm.call`, `@llm.agent` and `@lilypad.trace` function, as
-            `@lilypad.version()` versions the functions it decorates.
+            `@lilypad.version()` versions the functions it decorates; `False` versions only
+            those under `@lilypad.version()`.
         otlp: `True` exports OTLP/HTTP to the endpoint the standard `OTEL_EXPORTER_OTLP_*`
             variables name; a string is the traces endpoint itself. Needs `mirascope[lilypad]`'s
             `otlp` extra (`mirascope-lilypad[otlp]`). A collector that is down, slow or full
