@@ -236,6 +236,7 @@ class CallSpan:
             sc.GEN_AI_REQUEST_MODEL: model,
             sc.MIRASCOPE_MODEL_ID: str(start.model_id),
         }
+        self._model_id = str(start.model_id)
         params: Mapping[str, Any] = request.params or {}
         for key, attribute in _REQUEST_PARAMS.items():
             if params.get(key) is not None:
@@ -255,7 +256,7 @@ class CallSpan:
             attributes[sc.MIRASCOPE_FALLBACK_FROM] = str(start.fallback_from)
         if start.function is not None:
             attributes.update(instrument.versioner.attributes(start.function))
-        attributes.update(_server(str(start.base_url or "")))
+        attributes.update(_server_attributes(str(start.base_url or "")))
         if self._capture:
             chat, system = _messages(request.messages)
             attributes[sc.GEN_AI_INPUT_MESSAGES] = _json(chat)
@@ -307,28 +308,43 @@ class CallSpan:
             self.span.end()
 
     def _record(self, response: Any) -> None:
-        span = self.span
+        # One `set_attributes`: the SDK takes the span's lock once, not once per attribute.
         model_id = str(response.model)
-        span.set_attribute(sc.MIRASCOPE_MODEL_ID, model_id)
-        span.set_attribute(sc.GEN_AI_RESPONSE_MODEL, str(response.provider_model or model_id.split(":", 1)[-1]))
+        attributes: dict[str, AttributeValue] = {
+            sc.GEN_AI_RESPONSE_MODEL: str(response.provider_model or model_id.split(":", 1)[-1])
+        }
+        if model_id != self._model_id:  # the answering model, where a fallback changed it
+            attributes[sc.MIRASCOPE_MODEL_ID] = model_id
         if response.id:
-            span.set_attribute(sc.GEN_AI_RESPONSE_ID, str(response.id))
+            attributes[sc.GEN_AI_RESPONSE_ID] = str(response.id)
         if response.finish_reason is not None:
-            span.set_attribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [_finish_reason(response.finish_reason)])
+            attributes[sc.GEN_AI_RESPONSE_FINISH_REASONS] = [_finish_reason(response.finish_reason)]
         usage = response.usage
         if usage is not None:
-            span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, int(usage.input_tokens))
-            span.set_attribute(sc.GEN_AI_USAGE_OUTPUT_TOKENS, int(usage.output_tokens))
-            span.set_attribute(sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, int(usage.cache_read_tokens))
-            span.set_attribute(sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, int(usage.cache_write_tokens))
-            span.set_attribute(sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, int(usage.reasoning_tokens))
+            attributes[sc.GEN_AI_USAGE_INPUT_TOKENS] = int(usage.input_tokens)
+            attributes[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = int(usage.output_tokens)
+            attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = int(usage.cache_read_tokens)
+            attributes[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = int(usage.cache_write_tokens)
+            attributes[sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = int(usage.reasoning_tokens)
         if response.cost is not None:
-            span.set_attribute(sc.MIRASCOPE_COST_USD, float(response.cost))
+            attributes[sc.MIRASCOPE_COST_USD] = float(response.cost)
         if self._capture:
             chat, _ = _messages([response.message])
             for message in chat:
                 message["finish_reason"] = _finish_reason(response.finish_reason)
-            span.set_attribute(sc.GEN_AI_OUTPUT_MESSAGES, _json(chat))
+            attributes[sc.GEN_AI_OUTPUT_MESSAGES] = _json(chat)
+        self.span.set_attributes(attributes)
+
+
+_servers: dict[str, Mapping[str, AttributeValue]] = {}
+"""`server.*` attributes by base URL: a client's URL is parsed once, not on every call."""
+
+
+def _server_attributes(base_url: str) -> Mapping[str, AttributeValue]:
+    found = _servers.get(base_url)
+    if found is None:
+        found = _servers[base_url] = _server(base_url)
+    return found
 
 
 def _server(base_url: str) -> dict[str, AttributeValue]:
