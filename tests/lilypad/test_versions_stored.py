@@ -226,3 +226,33 @@ def test_a_damaged_store_is_a_warning_and_tracing_goes_on(
     (span,) = exporter.get_finished_spans()
     assert dict(span.attributes or {})["mirascope.function"] == "recommend_book"
     assert lilypad.current_store() is None
+
+
+def test_an_annotated_span_sends_a_genai_evaluation_event_to_the_collector(provider: TracerProvider) -> None:
+    from tests.support.collector import Collector
+
+    collector = Collector()
+    try:
+        lilypad.configure(tracer_provider=provider, otlp=collector.url)
+
+        @lilypad.trace()
+        def answer() -> str:
+            lilypad.annotate(trace.get_current_span(), label="fail", score=0.25, reason="wrong sum")
+            return "4241"
+
+        answer()
+        assert provider.force_flush(10_000)
+    finally:
+        collector.close()
+    spans = {span.name: span for span in collector.spans}
+    evaluation = spans["evaluation lilypad.annotation"]
+    traced = next(span for name, span in spans.items() if name.endswith("answer"))
+    assert evaluation.parent_span_id == traced.span_id
+    assert evaluation.trace_id == traced.trace_id
+    (event,) = evaluation.events
+    assert event.name == "gen_ai.evaluation.result"
+    values = {kv.key: kv.value for kv in event.attributes}
+    assert values["gen_ai.evaluation.name"].string_value == "lilypad.annotation"
+    assert values["gen_ai.evaluation.score.label"].string_value == "fail"
+    assert values["gen_ai.evaluation.score.value"].double_value == 0.25
+    assert values["gen_ai.evaluation.explanation"].string_value == "wrong sum"
