@@ -12,6 +12,13 @@ echo
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_stream.py
 echo
+# Traced vs untraced (lilypad), then beside OTel's openai-v2 instrumentation in a venv of its own.
+"${UV[@]}" run --no-sync python benchmarks/bench_tracing.py --otel
+echo
 "${UV[@]}" run --no-sync python benchmarks/bench_tools.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_parse.py
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_versioning.py
+echo
+"${UV[@]}" run --no-sync python benchmarks/bench_store.py

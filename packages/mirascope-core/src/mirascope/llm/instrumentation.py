@@ -12,14 +12,13 @@ and never breaks the user's call. See docs/instrumentation.md.
 from __future__ import annotations
 
 import _thread
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from . import _instruments
 from ._instruments import complain, tell
 
 if TYPE_CHECKING:
-    from ._values import Chunk
     from .content import ToolCall, ToolOutput
     from .exceptions import APIError
     from .providers import Request
@@ -327,34 +326,11 @@ class StreamWatch:
     def __call__(self) -> None:
         self.failed(StreamClosed("garbage collected"))
 
-    def watched(self, chunks: Iterator[Chunk], finished: Callable[[], object]) -> Iterator[Chunk]:
-        """`chunks`, reporting the first, and the end (`finished()`) or failure."""
-        try:
-            for chunk in chunks:
-                if not self.seen:
-                    self.seen = True
-                    tell(self.observers, "first_chunk")
-                yield chunk
-        except GeneratorExit:
-            self.failed(StreamClosed("broken off"))
-            raise
-        except BaseException as error:
-            self.failed(error)
-            raise
-        self.ended(finished())
+    def first(self) -> None:
+        """The first chunk arrived."""
+        self.seen = True
+        tell(self.observers, "first_chunk")
 
-    async def awatched(self, chunks: AsyncIterator[Chunk], finished: Callable[[], object]) -> AsyncIterator[Chunk]:
-        """The async form of `watched`."""
-        try:
-            async for chunk in chunks:
-                if not self.seen:
-                    self.seen = True
-                    tell(self.observers, "first_chunk")
-                yield chunk
-        except GeneratorExit:
-            self.failed(StreamClosed("broken off"))
-            raise
-        except BaseException as error:
-            self.failed(error)
-            raise
-        self.ended(finished())
+    def stopped(self, error: BaseException) -> None:
+        """Reading stopped before the end: broken off (`GeneratorExit`) or failed with `error`."""
+        self.failed(StreamClosed("broken off") if isinstance(error, GeneratorExit) else error)

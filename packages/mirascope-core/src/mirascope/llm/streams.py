@@ -386,20 +386,31 @@ class Stream(_BaseStream[T]):
                 pass
 
     def _chunks(self) -> Iterator[Chunk]:
-        chunks = self._read_chunks()
-        return chunks if self._watch is None else self._watch.watched(chunks, self._finished)
+        return self._read_chunks()
 
     def _read_chunks(self) -> Iterator[Chunk]:
+        # The instruments are told from this loop itself (not through a wrapping generator, a
+        # second frame for every chunk): the first chunk, then the end or the failure.
         if self._done is not None or self._closed:
             return
+        watch = self._watch
+        first = watch.first if watch is not None and not watch.seen else None
         deadline = self._deadline()
         try:
             while True:
                 sse = self._sse_decoder()
                 try:
                     for data in self._http.iter_bytes():
-                        yield from self._read(sse.feed(data), deadline)
-                    yield from self._read_end(sse)
+                        for chunk in self._read(sse.feed(data), deadline):
+                            if first is not None:
+                                first()
+                                first = None
+                            yield chunk
+                    for chunk in self._read_end(sse):
+                        if first is not None:
+                            first()
+                            first = None
+                        yield chunk
                     break
                 except Exception as exc:
                     wait = self._wait_to_reopen(exc, deadline)
@@ -408,10 +419,16 @@ class Stream(_BaseStream[T]):
 
                     sleep(wait)
                     self._reopened()
+        except BaseException as error:
+            if watch is not None:
+                watch.stopped(error)
+            raise
         finally:
             self._closed = True
             self._http.close()
         self._done = self._finish()
+        if watch is not None:
+            watch.ended(self._finished())
 
     def _response_type(self) -> type[CallResponse[T]]:
         return cast("type[CallResponse[T]]", CallResponse)
@@ -538,12 +555,14 @@ class AsyncStream(_BaseStream[T]):
                 pass
 
     def _chunks(self) -> AsyncIterator[Chunk]:
-        chunks = self._read_chunks()
-        return chunks if self._watch is None else self._watch.awatched(chunks, self._finished)
+        return self._read_chunks()
 
     async def _read_chunks(self) -> AsyncIterator[Chunk]:
+        # As `Stream._read_chunks`: the instruments are told from this loop, not a wrapper.
         if self._done is not None or self._closed:
             return
+        watch = self._watch
+        first = watch.first if watch is not None and not watch.seen else None
         deadline = self._deadline()
         try:
             while True:
@@ -551,8 +570,14 @@ class AsyncStream(_BaseStream[T]):
                 try:
                     async for data in self._http.aiter_bytes():
                         for chunk in self._read(sse.feed(data), deadline):
+                            if first is not None:
+                                first()
+                                first = None
                             yield chunk
                     for chunk in self._read_end(sse):
+                        if first is not None:
+                            first()
+                            first = None
                         yield chunk
                     break
                 except Exception as exc:
@@ -562,10 +587,16 @@ class AsyncStream(_BaseStream[T]):
 
                     await asleep(wait)
                     await self._reopened_async()
+        except BaseException as error:
+            if watch is not None:
+                watch.stopped(error)
+            raise
         finally:
             self._closed = True
             await self._http.aclose()
         self._done = self._finish()
+        if watch is not None:
+            watch.ended(self._finished())
 
     def _response_type(self) -> type[AsyncCallResponse[T]]:
         return cast("type[AsyncCallResponse[T]]", AsyncCallResponse)
