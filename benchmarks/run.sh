@@ -17,6 +17,8 @@ echo
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_tools.py
 echo
+"${UV[@]}" run --no-sync python benchmarks/bench_mcp.py
+echo
 "${UV[@]}" run --no-sync python benchmarks/bench_parse.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_versioning.py

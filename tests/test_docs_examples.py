@@ -57,6 +57,9 @@ def test_docs_example_runs_against_a_local_provider(example: Path, fake_provider
         lines = result.stdout.splitlines()
         assert [line[:8] for line in lines if line[:1] != " "] == ["call:   ", "stream: ", "parse:  "]
         assert "parse:   Book(title=" in result.stdout
+    elif example.name == "mcp_tools.py":  # the fake provider asks for get_weather; a real MCP server answers
+        assert result.stdout.count("tool: Sunny, 21 degrees in Paris.") == 2
+        assert CANNED in result.stdout
     elif example.name == "errors.py":
         assert "Did you mean 'openai'?" in result.stdout
         assert "cannot take Audio" in result.stdout

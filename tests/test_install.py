@@ -141,7 +141,7 @@ def _ours(requirements: list[str], seen: set[str]) -> bool:
     for text in requirements:
         requirement = Requirement(text)
         name = dists.normalized(requirement.name)
-        pydantic |= name == "pydantic"
+        pydantic |= name in ("pydantic", "mcp")  # the MCP SDK (the `mcp` extra) is built on pydantic
         if name == "mirascope":
             for extra in requirement.extras:
                 pydantic |= _ours(ROOT["optional-dependencies"][extra], seen)

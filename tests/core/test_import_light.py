@@ -13,6 +13,9 @@ HEAVY = (
     "pydantic",
     "opentelemetry",
     "mcp",
+    "mcp_types",
+    "anyio",
+    "mirascope.llm.mcp",
     "asyncio",
     "mirascope.providers",
     # Loaded with the first call, stream, retry or error: each costs `llm`'s import a few

@@ -64,7 +64,7 @@ from .streams import AsyncStream, Chunk, Stream, ToolCallDelta
 from .tools import BaseTool, Context, Tool, tool
 
 if TYPE_CHECKING:
-    from . import instrumentation
+    from . import instrumentation, mcp
 
 __all__ = [
     "APIError",
@@ -135,6 +135,7 @@ __all__ = [
     "client",
     "context",
     "instrumentation",
+    "mcp",
     "messages",
     "model",
     "model_info",
@@ -149,7 +150,7 @@ __all__ = [
 # errors: attrs and cattrs resolve other classes' annotations through their real module.
 def _name_errors_as_exported() -> None:
     for name in __all__:
-        obj = globals().get(name)  # `instrumentation` is loaded on first use (`__getattr__`)
+        obj = globals().get(name)  # `instrumentation` and `mcp` are loaded on first use (`__getattr__`)
         if isinstance(obj, type) and issubclass(obj, Error):
             obj.__module__ = __name__
 
@@ -158,9 +159,10 @@ _name_errors_as_exported()
 
 
 def __getattr__(name: str) -> object:
-    # `llm.instrumentation` loads on first use: `import llm` does not pay for the interface.
-    if name == "instrumentation":
+    # `llm.instrumentation` and `llm.mcp` load on first use: `import llm` does not pay for them
+    # (and `llm.mcp` imports the MCP SDK only when it connects).
+    if name == "instrumentation" or name == "mcp":
         import importlib  # not `from . import`: that asks this `__getattr__` again
 
-        return importlib.import_module(f"{__name__}.instrumentation")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

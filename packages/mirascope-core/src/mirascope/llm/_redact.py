@@ -174,8 +174,19 @@ _LOGGERS = (
     "hpack.hpack",
     "hpack.table",
     "mirascope",
+    # The MCP SDK's HTTP client (`llm.mcp`), a fork of httpx and httpcore, and its transports,
+    # which log the server's URL.
+    "httpx2",
+    "httpcore2.connection",
+    "httpcore2.http11",
+    "httpcore2.http2",
+    "httpcore2.proxy",
+    "httpcore2.socks",
+    "mcp.client.streamable_http",
+    "mcp.client.sse",
 )
-"""The loggers that may print a secret: httpx (URLs), httpcore and hpack (reply headers)."""
+"""The loggers that may print a secret: httpx (URLs), httpcore and hpack (reply headers), and
+their MCP SDK counterparts."""
 
 
 def remember(secrets: Iterable[str]) -> None:

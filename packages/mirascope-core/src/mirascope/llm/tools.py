@@ -27,6 +27,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import re
 import typing
 import weakref
 from collections.abc import Callable, Sequence
@@ -38,7 +39,17 @@ from .content import CacheControl
 from .exceptions import UsageError
 from .provider_tools import ProviderTool, WebSearch
 
-__all__ = ["AnyTool", "BaseTool", "Context", "Tool", "as_tool", "split_tools", "takes_context", "tool"]
+__all__ = [
+    "AnyTool",
+    "BaseTool",
+    "Context",
+    "Tool",
+    "as_tool",
+    "check_tools",
+    "split_tools",
+    "takes_context",
+    "tool",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -240,7 +251,88 @@ def split_tools(items: Sequence[AnyTool] | None) -> tuple[tuple[Tool[..., Any], 
             tools[-1] = marked
         else:
             tools.append(as_tool(item))
+    check_tools(tools)
     return tuple(tools), tuple(provider_tools)
+
+
+# The names every provider takes: OpenAI and Anthropic allow `[A-Za-z0-9_-]{1,64}`, and Gemini
+# wants a letter or `_` first. A name outside this is refused by one of them with a 400.
+_TOOL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def check_tools(tools: Sequence[Tool[..., Any]]) -> None:
+    """Refuse tools no provider would take, before any request.
+
+    A name outside what every provider takes, a schema that is not an object's, or two tools of
+    one name (which the model could not tell apart).
+
+    Raises:
+        UsageError: Saying which tool, and what to write instead.
+    """
+    seen: dict[str, Tool[..., Any]] = {}
+    for tool in tools:
+        name = tool.name
+        if not _TOOL_NAME.fullmatch(name):
+            raise UsageError(
+                f"The tool name {name!r}{_origin(tool)} is not one every provider takes: 1 to 64 letters, digits, "
+                f"'_' or '-', starting with a letter or '_'. {_rename_hint(tool)}"
+            )
+        schema = cast(object, tool.parameters)  # given by the user, or by an MCP server
+        # A schema without a `type` is taken as an object's (the providers that need one add it).
+        kind = cast("dict[str, object]", schema).get("type", "object") if isinstance(schema, dict) else None
+        if kind != "object":
+            kind = kind if isinstance(schema, dict) else type(schema).__name__
+            raise UsageError(
+                f"The tool {name!r}{_origin(tool)} takes arguments described by a schema of type {kind!r}; "
+                "providers take only an object schema ({'type': 'object', 'properties': ...}). "
+                f"{_rename_hint(tool, schema=True)}"
+            )
+        problem = getattr(getattr(tool, "mcp", None), "schema_problem", None)  # checked once, when listed
+        if problem:
+            raise UsageError(f"The tool {name!r}{_origin(tool)} cannot be offered: {problem}. {_rename_hint(tool)}")
+        if name in seen:
+            raise UsageError(_clash(name, seen[name], tool))
+        seen[name] = tool
+
+
+def _mcp_server(tool: Tool[..., Any]) -> str | None:
+    """The MCP server a tool of `llm.mcp` comes from (`tool.mcp.server`), else `None`."""
+    server = getattr(getattr(tool, "mcp", None), "server", None)
+    return server if isinstance(server, str) else None
+
+
+def _origin(tool: Tool[..., Any]) -> str:
+    server = _mcp_server(tool)
+    return f" (from the MCP server {server!r})" if server is not None else ""
+
+
+def _rename_hint(tool: Tool[..., Any], *, schema: bool = False) -> str:
+    server = _mcp_server(tool)
+    name = getattr(getattr(tool, "mcp", None), "name", tool.name)
+    if server is not None:
+        return f"Leave it out: llm.mcp.connect(..., exclude=[{name!r}])."
+    if schema:
+        return "Describe its arguments as an object's properties."
+    return f"Rename it: @llm.tool(name={re.sub(r'[^A-Za-z0-9_-]', '_', name)[:64]!r})."
+
+
+def _clash(name: str, first: Tool[..., Any], second: Tool[..., Any]) -> str:
+    if first is second or first.fn is second.fn:
+        return f"tools= lists the tool {name!r} twice; list it once."
+    servers = [_mcp_server(first), _mcp_server(second)]
+    if servers[0] is not None and servers[1] is not None:
+        return (
+            f"Two MCP servers, {servers[0]!r} and {servers[1]!r}, both have a tool named {name!r}, and a call's tools "
+            f"need distinct names: connect one with a prefix, e.g. llm.mcp.connect(..., prefix={servers[1]!r}) "
+            f"names its tool {servers[1] + '_' + name!r}."
+        )
+    if servers[0] is not None or servers[1] is not None:
+        server = servers[0] if servers[0] is not None else servers[1]
+        return (
+            f"tools= has two tools named {name!r}, one of them from the MCP server {server!r}: connect it with a "
+            f"prefix, e.g. llm.mcp.connect(..., prefix={server!r}), or rename the other with @llm.tool(name=...)."
+        )
+    return f"tools= has two different tools named {name!r}: rename one, e.g. @llm.tool(name={name + '_2'!r})."
 
 
 def as_tool(item: Tool[..., Any] | type[BaseTool]) -> Tool[..., Any]:

@@ -376,6 +376,9 @@ class ToolSpan:
         }
         if tool is not None and tool.description:
             attributes[sc.GEN_AI_TOOL_DESCRIPTION] = str(tool.description)
+        mcp = getattr(tool, "mcp", None)
+        if mcp is not None:
+            attributes.update(_mcp_attributes(mcp))
         self._capture = instrument.capture_content
         if self._capture:
             attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS] = _json(call.args)
@@ -408,6 +411,29 @@ class ToolSpan:
                 otel_context.detach(token)
         finally:
             self.span.end()
+
+
+# How each `llm.mcp` transport is recorded (`network.transport`, `network.protocol.name`).
+_MCP_NETWORK: Mapping[str, Mapping[str, AttributeValue]] = {
+    "stdio": {sc.NETWORK_TRANSPORT: "pipe"},
+    "streamable-http": {sc.NETWORK_TRANSPORT: "tcp", sc.NETWORK_PROTOCOL_NAME: "http"},
+    "sse": {sc.NETWORK_TRANSPORT: "tcp", sc.NETWORK_PROTOCOL_NAME: "http"},
+}
+
+
+def _mcp_attributes(mcp: Any) -> dict[str, AttributeValue]:
+    """The conventions' MCP attributes of a tool an MCP server runs (`llm.mcp`'s `tool.mcp`)."""
+    attributes: dict[str, AttributeValue] = {
+        sc.MCP_METHOD_NAME: sc.MCP_METHOD_TOOLS_CALL,
+        sc.MIRASCOPE_MCP_SERVER: str(mcp.server),
+        sc.MIRASCOPE_MCP_TOOL: str(mcp.name),
+    }
+    if mcp.session_id:
+        attributes[sc.MCP_SESSION_ID] = str(mcp.session_id)
+    if mcp.protocol_version:
+        attributes[sc.MCP_PROTOCOL_VERSION] = str(mcp.protocol_version)
+    attributes.update(_MCP_NETWORK.get(str(mcp.transport), {}))
+    return attributes
 
 
 class AgentSpan:

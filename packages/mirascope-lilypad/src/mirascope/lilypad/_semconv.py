@@ -67,6 +67,17 @@ GEN_AI_TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
 TOOL_TYPE_FUNCTION: Final = "function"
 GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
 
+# MCP (the conventions' MCP attributes, on the `execute_tool` span of a tool an MCP server runs).
+MCP_METHOD_NAME: Final = "mcp.method.name"
+MCP_SESSION_ID: Final = "mcp.session.id"
+MCP_PROTOCOL_VERSION: Final = "mcp.protocol.version"
+MCP_METHOD_TOOLS_CALL: Final = "tools/call"
+NETWORK_TRANSPORT: Final = "network.transport"
+NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+MIRASCOPE_MCP_SERVER: Final = "mirascope.mcp.server"
+MIRASCOPE_MCP_TOOL: Final = "mirascope.mcp.tool"
+"""The tool's own name on its server, where a `prefix=` renamed it for the model."""
+
 # Conversation and content (content only when capture is on).
 GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
 GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
