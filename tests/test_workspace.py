@@ -48,8 +48,16 @@ def test_the_meta_package_has_an_extra_per_provider_and_all() -> None:
     assert {"openai", "anthropic", "google", "local", "pydantic", "all"} <= set(extras)  # type: ignore[arg-type]
 
 
+def _modules(path: Path) -> list[str]:
+    """The modules member `path` ships; none for a thin distribution (a console script over another's code)."""
+    module = tomllib.loads(path.read_text())["tool"]["uv"]["build-backend"]["module-name"]
+    return [module] if isinstance(module, str) else module
+
+
 def test_mirascope_is_a_namespace_with_no_init_in_any_member() -> None:
     for path in MEMBERS:
+        if not _modules(path):
+            continue
         src = path.parent / "src" / "mirascope"
         assert src.is_dir(), src
         assert not (src / "__init__.py").exists(), src
@@ -58,10 +66,22 @@ def test_mirascope_is_a_namespace_with_no_init_in_any_member() -> None:
 
 def test_every_leaf_package_ships_py_typed() -> None:
     for path in MEMBERS:
-        module = tomllib.loads(path.read_text())["tool"]["uv"]["build-backend"]["module-name"]
-        leaf = path.parent / "src" / Path(*module.split("."))
-        assert (leaf / "__init__.py").is_file(), leaf
-        assert (leaf / "py.typed").is_file(), leaf
+        for module in _modules(path):
+            leaf = path.parent / "src" / Path(*module.split("."))
+            assert (leaf / "__init__.py").is_file(), leaf
+            assert (leaf / "py.typed").is_file(), leaf
+
+
+def test_each_mcp_server_has_a_thin_distribution_whose_console_script_has_its_name() -> None:
+    from mirascope.mcp.servers import SERVERS
+
+    for name, module in SERVERS.items():
+        path = REPO / "packages" / f"mirascope-mcp-{name}" / "pyproject.toml"
+        project = _project(path)
+        assert _modules(path) == [], path
+        assert project["scripts"] == {f"mirascope-mcp-{name}": f"{module}:main"}, path
+        assert project["dependencies"] == [f"mirascope-mcp=={dists.VERSION}"], path
+    assert _project(REPO / "packages" / "mirascope-mcp" / "pyproject.toml")["dependencies"] == ["mcp>=2,<3"]
 
 
 def test_every_provider_entry_point_resolves_to_a_provider_of_that_name() -> None:

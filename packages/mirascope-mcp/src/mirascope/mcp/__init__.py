@@ -1,0 +1,1 @@
+"""Prebuilt MCP servers: `mirascope.mcp.servers.<name>`, each runnable standalone."""
