@@ -19,6 +19,9 @@ echo
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_mcp.py
 echo
+# Our MCP servers beside the reference servers (npx/uvx; network on first use).
+"${UV[@]}" run --no-sync python benchmarks/bench_mcp_servers.py
+echo
 "${UV[@]}" run --no-sync python benchmarks/bench_parse.py
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_versioning.py
