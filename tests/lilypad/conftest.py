@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,3 +14,13 @@ def _own_working_directory(tmp_path_factory: pytest.TempPathFactory, monkeypatch
     directory = tmp_path_factory.mktemp("project")
     monkeypatch.chdir(directory)
     return directory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_store_left_in_the_checkout() -> Iterator[None]:
+    # A module-scoped fixture runs before the directory above is entered: its configure() must
+    # name a store (or none), or it writes the default one into the checkout.
+    store = Path(__file__).resolve().parents[2] / ".lilypad"
+    existed = store.exists()
+    yield
+    assert existed or not store.exists(), f"a test left a lilypad store in the checkout: {store}"

@@ -58,9 +58,9 @@ def fill_store(path: Path, server: ReplayServer, tmp_path: Path) -> FilledStore:
     provider = TracerProvider()
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    lilypad.configure(
-        tracer_provider=provider, capture_content=True, auto_version=False
-    )  # only the two declared versions
+    # The spans go to `path` below, with only the two declared versions: no store of configure's
+    # own (its default is under the working directory, which a module fixture does not move).
+    lilypad.configure(tracer_provider=provider, capture_content=True, auto_version=False, store=None)
     tracer = provider.get_tracer("tests.viewer")
     try:
         plain = load("test_call/openai_gpt_4o_completions/sync.json")
