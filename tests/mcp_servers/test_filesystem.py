@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent
 from mirascope.mcp.servers import _guard, filesystem
 
 from tests.support.fs_exploits import SECRET, attempts, make_tree, snapshot
+from tests.support.mcp_client import call, tool_names
 from tests.support.mcp_process import http, script, stdio
 
 READ_TOOLS = {
@@ -38,14 +39,6 @@ def root(tmp_path: Path) -> Path:
     return make_tree(tmp_path)
 
 
-def call(server: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-    async def go() -> CallToolResult:
-        async with Client(server) as client:
-            return await client.call_tool(tool, arguments or {})
-
-    return asyncio.run(go())
-
-
 def text(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
@@ -60,14 +53,6 @@ def refused(server: MCPServer[Any], tool: str, arguments: dict[str, Any] | None 
     result = call(server, tool, arguments)
     assert result.is_error, text(result)
     return text(result)
-
-
-def tool_names(server: MCPServer[Any]) -> set[str]:
-    async def go() -> set[str]:
-        async with Client(server) as client:
-            return {tool.name for tool in (await client.list_tools()).tools}
-
-    return asyncio.run(go())
 
 
 # Every tool

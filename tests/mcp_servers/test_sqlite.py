@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent
 from mirascope.mcp.servers import sqlite
 
+from tests.support.mcp_client import call, refused, text, tool_names
 from tests.support.mcp_process import http, script, stdio
 
 
@@ -31,38 +31,10 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-def call(server: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-    async def go() -> CallToolResult:
-        async with Client(server) as client:
-            return await client.call_tool(tool, arguments or {})
-
-    return asyncio.run(go())
-
-
-def text(result: CallToolResult) -> str:
-    first = result.content[0]
-    assert isinstance(first, TextContent)
-    return first.text
-
-
 def ok(server: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     result = call(server, tool, arguments)
     assert not result.is_error, text(result)
     return json.loads(text(result))
-
-
-def refused(server: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> str:
-    result = call(server, tool, arguments)
-    assert result.is_error, text(result)
-    return text(result)
-
-
-def tool_names(server: MCPServer[Any]) -> set[str]:
-    async def go() -> set[str]:
-        async with Client(server) as client:
-            return {tool.name for tool in (await client.list_tools()).tools}
-
-    return asyncio.run(go())
 
 
 def rows(db: Path, query: str) -> list[Any]:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, TextContent
 from mirascope.mcp.servers import time as time_server
 
+from tests.support.mcp_client import call, refused, text
 from tests.support.mcp_process import http, script, stdio
 
 # A summer instant: New York is on daylight time, Tokyo has none.
@@ -24,30 +24,10 @@ def server(local: str = "Europe/London") -> MCPServer[Any]:
     return time_server.build(local, now=lambda: NOW)
 
 
-def call(target: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-    async def go() -> CallToolResult:
-        async with Client(target) as client:
-            return await client.call_tool(tool, arguments or {})
-
-    return asyncio.run(go())
-
-
-def text(result: CallToolResult) -> str:
-    first = result.content[0]
-    assert isinstance(first, TextContent)
-    return first.text
-
-
 def ok(target: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
     result = call(target, tool, arguments)
     assert not result.is_error, text(result)
     return json.loads(text(result))
-
-
-def refused(target: MCPServer[Any], tool: str, arguments: dict[str, Any] | None = None) -> str:
-    result = call(target, tool, arguments)
-    assert result.is_error, text(result)
-    return text(result)
 
 
 def test_current_time_in_a_named_zone() -> None:
