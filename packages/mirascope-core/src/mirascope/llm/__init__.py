@@ -65,6 +65,7 @@ from .tools import BaseTool, Context, Tool, tool
 
 if TYPE_CHECKING:
     from . import instrumentation, mcp
+    from .realtime import AudioFormat, RealtimeEvent, RealtimeSession, realtime
 
 __all__ = [
     "APIError",
@@ -76,6 +77,7 @@ __all__ = [
     "AsyncCallResponse",
     "AsyncStream",
     "Audio",
+    "AudioFormat",
     "AuthenticationError",
     "BadRequestError",
     "BaseTool",
@@ -109,6 +111,8 @@ __all__ = [
     "Prompt",
     "ProviderNotFoundError",
     "RateLimitError",
+    "RealtimeEvent",
+    "RealtimeSession",
     "ResponseTooLargeError",
     "SerializationError",
     "ServerError",
@@ -141,6 +145,7 @@ __all__ = [
     "model_info",
     "output_parser",
     "override",
+    "realtime",
     "response_model",
     "tool",
 ]
@@ -158,6 +163,9 @@ def _name_errors_as_exported() -> None:
 _name_errors_as_exported()
 
 
+_REALTIME = frozenset({"realtime", "AudioFormat", "RealtimeEvent", "RealtimeSession"})
+
+
 def __getattr__(name: str) -> object:
     # `llm.instrumentation` and `llm.mcp` load on first use: `import llm` does not pay for them
     # (and `llm.mcp` imports the MCP SDK only when it connects).
@@ -165,4 +173,11 @@ def __getattr__(name: str) -> object:
         import importlib  # not `from . import`: that asks this `__getattr__` again
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _REALTIME:
+        # `llm.realtime` and its types load with the first session: seventeen classes that
+        # `import llm` need not pay for. The module itself is callable (`llm.realtime(...)`).
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.realtime")
+        return module if name == "realtime" else getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
