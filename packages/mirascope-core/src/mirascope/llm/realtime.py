@@ -534,11 +534,12 @@ class RealtimeSession:
                     user_agent_header=None,
                 )
                 await self._send(codec.opening())
-                while True:
+                while not self._opened:
                     if not await self._pump(opening=True):
                         raise self._closed_early()
-                    if self._opened:
-                        break
+                    refused = next((e for e in self._ready if isinstance(e, ErrorEvent)), None)
+                    if refused is not None and not self._opened:
+                        raise refused.error  # the provider refused the configuration: nothing can follow
         except TimeoutError as error:
             await self._abort()
             if isinstance(error, APIError):

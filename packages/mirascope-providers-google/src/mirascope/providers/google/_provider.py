@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import httpx
 
     from mirascope import llm
+    from mirascope.llm.providers.realtime import RealtimeCodec, RealtimeSetup
 
 __all__ = ["GoogleProvider"]
 
@@ -157,6 +158,16 @@ class GoogleProvider:
         if not base.endswith(_VERSIONS):
             base = f"{base}/{version}"
         return f"{base}/{path}:{method}"
+
+    def realtime_codec(self, setup: RealtimeSetup, client: llm.Client) -> RealtimeCodec:
+        """A Gemini Live (`BidiGenerateContent`) codec for one `llm.realtime` session.
+
+        The setup is checked before anything is sent; on Vertex AI without a given token, an
+        access token is fetched from the client's credentials here (see `realtime`).
+        """
+        from .realtime import make_codec  # loaded with the first realtime session
+
+        return make_codec(self, setup, client)
 
     def stream_decoder(self, request: Request) -> StreamDecoder:
         """A decoder for one `streamGenerateContent` reply."""

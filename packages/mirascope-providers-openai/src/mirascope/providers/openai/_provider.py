@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     import httpx
 
     from mirascope import llm
+    from mirascope.llm.providers.realtime import RealtimeSetup
+
+    from .realtime import OpenAIRealtimeCodec
 
 _OPENAI_OPTIONS = frozenset({"organization", "project"})
 
@@ -123,6 +126,16 @@ class ResponsesProvider(_OpenAIProtocol):
         from .responses.stream import ResponsesStream
 
         return ResponsesStream(self, request)
+
+    def realtime_codec(self, setup: RealtimeSetup, client: llm.Client) -> OpenAIRealtimeCodec:
+        """A codec for one `llm.realtime` session on the Realtime API (`{root}/realtime`, GA protocol).
+
+        Raises:
+            FeatureNotSupportedError: A setting the Realtime API cannot take, before any connection.
+        """
+        from .realtime import realtime_codec  # loaded with the first session, not with the provider
+
+        return realtime_codec(self, setup, client)
 
 
 class CompletionsProvider(_OpenAIProtocol):
