@@ -19,6 +19,8 @@ echo
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_mcp.py
 echo
+"${UV[@]}" run --no-sync python benchmarks/bench_realtime.py
+echo
 # Our MCP servers beside the reference servers (npx/uvx; network on first use).
 "${UV[@]}" run --no-sync python benchmarks/bench_mcp_servers.py
 echo

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, Ty
 
 from attrs import field, frozen
 
-from ._values import FinishReason, Usage
+from ._values import FinishReason, Usage, added_usage
 from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error, TimeoutPhase, UsageError
 from .messages import Message
@@ -205,12 +205,24 @@ class TurnEnd:
     """The model finished answering (after any tool rounds)."""
 
     type: ClassVar[str] = "turn_end"
-    message: Message
-    """The model's message for this turn: text or transcript, audio, tool calls."""
     usage: Usage | None = None
     """Tokens used by the turn's replies together, when reported."""
     finish_reason: FinishReason = "stop"
     """Why it stopped (`"other"` for a reply cut short)."""
+    _message: Message | Callable[[], Message] = field(alias="message", eq=False, repr=False)
+
+    @property
+    def message(self) -> Message:
+        """The model's message for this turn: text or transcript, audio (WAV), tool calls.
+
+        Built when first read: a voice app that never reads it does not pay for encoding the
+        turn's audio.
+        """
+        found = self._message
+        if not isinstance(found, Message):
+            found = found()
+            object.__setattr__(self, "_message", found)  # frozen: set once, on first read
+        return found
 
 
 @frozen
@@ -353,6 +365,9 @@ class _Turn:
         return Message(role="assistant", content=tuple(parts), model=model_id)
 
 
+_decode_json = json.JSONDecoder().decode
+
+
 class RealtimeNotInstalledError(Error, ImportError):
     """`llm.realtime` needs a WebSocket client, which comes with the `realtime` extra."""
 
@@ -397,9 +412,26 @@ class _Events(Generic[T]):
                 picked = self._pick(event)
                 if picked is not None:
                     return picked
-            if not await session._pump():  # pyright: ignore[reportPrivateUsage]
+            # `session._pump()`, inline: one coroutine less for every message.
+            if session._ended:  # pyright: ignore[reportPrivateUsage]
                 self._done = True
                 raise StopAsyncIteration
+            if session._reading:  # pyright: ignore[reportPrivateUsage]
+                raise session._two_readers()  # pyright: ignore[reportPrivateUsage]
+            session._reading = True  # pyright: ignore[reportPrivateUsage]
+            try:
+                try:
+                    frame = await session._ws.recv()  # pyright: ignore[reportPrivateUsage]
+                except Exception as error:
+                    if not session._on_closed(error, False):  # pyright: ignore[reportPrivateUsage]
+                        self._done = True
+                        raise StopAsyncIteration from None
+                    continue
+                rest = session._take(frame)  # pyright: ignore[reportPrivateUsage]
+                if rest:
+                    await session._act(rest, False)  # pyright: ignore[reportPrivateUsage]
+            finally:
+                session._reading = False  # pyright: ignore[reportPrivateUsage]
 
 
 def _every(event: RealtimeEvent) -> RealtimeEvent:
@@ -687,34 +719,62 @@ class RealtimeSession:
         return _Events(self, _transcripts, until_turn_end=True)
 
     async def _pump(self, *, opening: bool = False) -> bool:
-        """Read one message and act on it; `False` once the session has ended."""
+        """Read one message and act on it; `False` once the session has ended.
+
+        `_Events.__anext__` does the same inline, for the read loop's sake.
+        """
         if self._ended and not opening:
             return False
         if self._reading:
-            raise UsageError(
-                "Two tasks are reading one realtime session at once; read it from one task (send from any)."
-            )
+            raise self._two_readers()
         self._reading = True
         try:
             try:
                 frame = await self._ws.recv()
             except Exception as error:
                 return self._on_closed(error, opening)
-            try:
-                message = json.loads(frame)
-            except ValueError:
-                self._ready.append(ErrorEvent(APIError("a message that is not JSON; skipped", provider=self._provider)))
-                return True
-            try:
-                items = self._codec.decode(message)
-            except APIError as error:
-                self._ended = True
-                raise self._with_partial(error) from None
-            if items:
-                await self._act(items, opening)
+            rest = self._take(frame)
+            if rest:
+                await self._act(rest, opening)
             return True
         finally:
             self._reading = False
+
+    def _two_readers(self) -> UsageError:
+        return UsageError("Two tasks are reading one realtime session at once; read it from one task (send from any).")
+
+    def _take(self, frame: str | bytes) -> Sequence[RealtimeEvent | Marker]:
+        """Decode a frame; speech and text are kept and queued here, the rest returned for `_act`."""
+        try:
+            # Gemini sends its JSON in binary frames: decoded here rather than by `json.loads`,
+            # which would first guess the encoding.
+            message = _decode_json(frame.decode() if isinstance(frame, bytes) else frame)
+        except ValueError:
+            self._ready.append(ErrorEvent(APIError("a message that is not JSON; skipped", provider=self._provider)))
+            return ()
+        try:
+            items = self._codec.decode(message)
+        except APIError as error:
+            self._ended = True
+            raise self._with_partial(error) from None
+        if len(items) == 1 and not self._discarding:
+            # Nearly every message is one piece of speech or text: kept and queued here,
+            # without the general path's checks.
+            item = items[0]
+            kind = type(item)
+            if kind is AudioDelta or kind is TextDelta or kind is OutputTranscript:
+                turn = self._assistant or self._new_assistant()
+                if type(item) is AudioDelta:
+                    turn.audio.append(item.data)
+                    self._ready.append(item)
+                elif type(item) is TextDelta:
+                    turn.text.append(item.text)
+                    self._ready.append(item)
+                elif type(item) is OutputTranscript:
+                    turn.transcript.append(item.text)
+                    self._ready.append(item)
+                return ()
+        return items
 
     async def _act(self, items: Sequence[RealtimeEvent | Marker], opening: bool) -> None:
         ready = self._ready
@@ -787,8 +847,6 @@ class RealtimeSession:
         self._outputs_sent = True
 
     async def _reply_done(self, done: ResponseDone) -> list[dict[str, Any]]:
-        from ._values import added_usage
-
         self._turn_usage = added_usage(self._turn_usage, done.usage)
         self.usage = added_usage(self.usage, done.usage)
         if done.cancelled and not self._interrupted:
@@ -803,8 +861,10 @@ class RealtimeSession:
             if follow_up:  # the provider waits to be asked for the reply after the tool outputs
                 return follow_up
         finish: FinishReason = "other" if self._interrupted else done.finish_reason
-        message = (self._assistant or _Turn("assistant")).message(self.model_id)
-        self._ready.append(TurnEnd(message=message, usage=self._turn_usage, finish_reason=finish))
+        turn, model_id = self._assistant or _Turn("assistant"), self.model_id
+        self._ready.append(
+            TurnEnd(message=lambda: turn.message(model_id), usage=self._turn_usage, finish_reason=finish)
+        )
         self._assistant = None
         self._turn_usage = None
         self._responding = self._interrupted = self._discarding = self._outputs_sent = False

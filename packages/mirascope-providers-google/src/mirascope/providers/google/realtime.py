@@ -19,6 +19,7 @@ Wire facts the code relies on:
 from __future__ import annotations
 
 import base64
+import binascii
 import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -245,6 +246,16 @@ class GeminiLiveCodec:
         if not isinstance(message, dict):
             return ignore_unknown(_PROVIDER, type(message).__name__)
         body = cast("dict[str, Any]", message)
+        if len(body) == 1 and self._reply == "open":
+            # Most messages are one part of the reply in progress: `{"serverContent": {"modelTurn":
+            # {"parts": [one part]}}}`. Read without the general path's checks.
+            content = body.get("serverContent")
+            if type(content) is dict and len(content) == 1:  # pyright: ignore[reportUnknownArgumentType]
+                turn = cast("dict[str, Any]", content).get("modelTurn")
+                if type(turn) is dict:
+                    parts = cast("dict[str, Any]", turn).get("parts")
+                    if type(parts) is list and len(parts) == 1:  # pyright: ignore[reportUnknownArgumentType]
+                        return _part_events(cast("list[Any]", parts)[0])
         metadata = body.get("usageMetadata")
         if isinstance(metadata, dict) and (self._reply == "open" or _completes_turn(body)):
             # The reply's usage rides with its `turnComplete` (or comes before it, never after):
@@ -404,15 +415,31 @@ def _part_events(part: object) -> list[RealtimeEvent]:
 
 
 def _b64decode(data: str) -> bytes:
-    # Standard or URL-safe alphabet, padded or not: both carry the same bytes.
-    data = data.translate(_URLSAFE)
-    return base64.b64decode(data + "=" * (-len(data) % 4))
+    # Standard or URL-safe alphabet, padded or not: both carry the same bytes. The checks are
+    # scans in C; the common case (standard, padded) costs only the decoding.
+    if "-" in data or "_" in data:
+        data = data.translate(_URLSAFE)
+    if len(data) % 4:
+        data += "=" * (-len(data) % 4)
+    return binascii.a2b_base64(data)
 
 
 _URLSAFE = str.maketrans("-_", "+/")
 
 
+_formats: dict[str, AudioFormat] = {}
+
+
 def _audio_format(mime: str) -> AudioFormat:
+    found = _formats.get(mime)
+    if found is None:
+        found = _parse_audio_format(mime)
+        if len(_formats) < 64:  # a server's few MIME types, kept; never a growing map
+            _formats[mime] = found
+    return found
+
+
+def _parse_audio_format(mime: str) -> AudioFormat:
     for parameter in mime.split(";")[1:]:
         name, _, value = parameter.strip().partition("=")
         if name == "rate" and value.isdigit() and 8000 <= int(value) <= 48000:

@@ -556,11 +556,11 @@ class OpenAIRealtimeCodec:
 
     def decode(self, message: Any) -> Sequence[Event | Marker]:
         """The events of one server event."""
-        if not isinstance(message, dict):
+        if type(message) is not dict:
             return ignore_unknown(self._provider.name, f"non-object {type(message).__name__}")
-        event = obj(message)  # pyright: ignore[reportUnknownArgumentType]
+        event = cast("dict[str, Any]", message)
         kind = event.get("type")
-        decoder = self._decoders.get(kind) if isinstance(kind, str) else None
+        decoder = self._decoders.get(kind) if type(kind) is str else None
         if decoder is None:
             return ignore_unknown(self._provider.name, str(kind))
         return decoder(self, event)
@@ -601,15 +601,15 @@ class OpenAIRealtimeCodec:
 
     def _audio_delta(self, message: dict[str, Any]) -> Events:
         delta = message.get("delta")
-        if not isinstance(delta, str) or not delta:
+        if type(delta) is not str or not delta:
             return []
         try:
             data = binascii.a2b_base64(delta)
         except binascii.Error:
             return []  # not base64: nothing that could be played
-        item_id = _id(message.get("item_id"))
+        item_id = message.get("item_id")
         if item_id != self._audio_item:
-            self._audio_item = item_id
+            self._audio_item = _id(item_id)
             self._audio_bytes = 0
         self._audio_bytes += len(data)
         return [AudioDelta(data, _PCM_24K)]
