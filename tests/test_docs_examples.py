@@ -38,8 +38,18 @@ def fake_provider() -> Iterator[str]:
     server.stdout.close()
 
 
+# Realtime examples talk to a replayed WebSocket session: the recording each one's script follows.
+REALTIME = {
+    "realtime_text.py": "test_openai_ws/test_tool_call_round",
+    "realtime_voice.py": "test_openai_ws/test_text_in_audio_out_turn",
+}
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
 def test_docs_example_runs_against_a_local_provider(example: Path, fake_provider: str) -> None:
+    if example.name in REALTIME:
+        _run_realtime_example(example, REALTIME[example.name])
+        return
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-test",
@@ -65,3 +75,19 @@ def test_docs_example_runs_against_a_local_provider(example: Path, fake_provider
         assert "cannot take Audio" in result.stdout
     else:
         assert CANNED in result.stdout
+
+
+def _run_realtime_example(example: Path, recording: str) -> None:
+    from tests.support.ws_replay import ThreadedReplayServer, load_recording
+
+    with ThreadedReplayServer(load_recording(recording)) as server:
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"http://127.0.0.1:{server.port}/v1"}
+        result = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        server.finished(timeout=10).check()  # every message the recorded client sent, the example sent
+    if example.name == "realtime_text.py":
+        assert "[get_weather] It is foggy and 12 degrees in London." in result.stdout
+        assert "assistant: It is foggy and 12 degrees in London." in result.stdout
+    else:
+        assert "Hi there!" in result.stdout
+        assert "samples (audio/pcm;rate=24000) into reply.wav" in result.stdout
