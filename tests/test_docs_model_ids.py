@@ -27,6 +27,10 @@ TABLED = ("openai", "openai-completions", "anthropic", "google")
 """The providers whose models the model table lists."""
 PLACEHOLDERS = {
     "openai:my-model",  # a model behind a base_url of the user's
+    # Realtime models (`llm.realtime`): the model table holds the models calls reach, not these.
+    "openai:gpt-realtime",
+    "openai:gpt-realtime-mini",
+    "google:gemini-2.5-flash-native-audio-preview-09-2025",
     "google:endpoints/123",
     "google:publishers/meta/models/...",
     "google:tunedModels/my-model",

@@ -364,6 +364,31 @@ def test_nothing_listening_is_a_connection_error() -> None:
     assert KEY not in repr(error)
 
 
+@pytest.mark.parametrize("provider", ["openai", "google"])
+def test_a_message_past_max_event_bytes_is_a_response_too_large_error(provider: Provider) -> None:
+    name = TEXT_TURN[provider]
+    script = SCRIPTS[name]
+    big = {"serverContent": {"outputTranscription": {"text": "x" * 5000}}}
+    if provider != "google":
+        big = {"type": "response.output_audio_transcript.delta", "item_id": "i", "delta": "x" * 5000}
+    ready = 2 if provider != "google" else 1
+
+    async def run() -> BaseException:
+        faults = Faults(inject={ready: [big]})
+        async with ReplayServer(load_recording(name), faults=faults) as server:
+            async with session_for(script, server.port, max_event_bytes=4096) as session:
+                await session.send(script.texts[0])
+                with pytest.raises(llm.APIError) as caught:
+                    async for _ in session:
+                        pass
+            return caught.value
+
+    error = asyncio.run(run())
+    assert isinstance(error, llm.ResponseTooLargeError), repr(error)
+    assert error.limit == "max_event_bytes"
+    assert error.max_bytes == 4096
+
+
 # --- keepalive -------------------------------------------------------------------------------------------
 
 

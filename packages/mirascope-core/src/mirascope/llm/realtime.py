@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
+import attrs
 from attrs import field, frozen
 
 from ._values import FinishReason, Usage, added_usage
@@ -528,6 +529,23 @@ class RealtimeSession:
         built = tuple(turn.message(model_id) for turn in self._turns if not turn.empty())
         return (*self._setup.messages, *built)
 
+    def transcript(self) -> tuple[Message, ...]:
+        """`messages` in text only: for a model that takes no audio (most do not).
+
+        Audio with a transcript beside it gives way to the transcript; audio without one (a
+        turn spoken with transcription off) is kept, as there are no words to put in its place.
+        """
+        from .content import Audio, Text
+
+        kept: list[Message] = []
+        for message in self.messages:
+            content = message.content
+            if any(isinstance(part, Audio) for part in content) and any(isinstance(part, Text) for part in content):
+                content = tuple(part for part in content if not isinstance(part, Audio))
+            if content:
+                kept.append(message if content is message.content else attrs.evolve(message, content=content))
+        return tuple(kept)
+
     # -- opening and closing ----------------------------------------------------------------
 
     async def __aenter__(self) -> RealtimeSession:
@@ -813,8 +831,9 @@ class RealtimeSession:
                 self._close_user_audio(item.item_id)
             elif isinstance(item, Interrupted):
                 if not self._interrupted:
-                    self._interrupted = True
                     ready.append(item)
+                    # Told between replies (nothing was playing), it marks no reply as cut short.
+                    self._interrupted = self._responding
             elif isinstance(item, Ready):
                 self._opened = True
                 self.id = item.session_id
@@ -1013,6 +1032,7 @@ class _Realtime:
     AudioDelta = AudioDelta
     AudioFormat = AudioFormat
     ErrorEvent = ErrorEvent
+    RealtimeNotInstalledError = RealtimeNotInstalledError
     InputTranscript = InputTranscript
     Interrupted = Interrupted
     OutputTranscript = OutputTranscript

@@ -124,6 +124,15 @@ def realtime_codec(provider: _OpenAIProtocol, setup: RealtimeSetup, client: llm.
         provider_params=setup.provider_params,
         tools=setup.tools,
     )
+    if provider.name == "openai" and llm.model_info(setup.model_id) is not None:
+        # The model table holds the models calls reach; realtime models are none of them (an
+        # Azure deployment's name says nothing of its model, so only `openai:` is checked).
+        raise refusal(
+            request,
+            "a realtime session",
+            f"{setup.model!r} is a model for calls (llm.call, .stream), not a realtime model; use a realtime "
+            "model such as 'openai:gpt-realtime' or 'openai:gpt-realtime-mini'",
+        )
     input_format = _input_format(request, setup.input_audio)
     session = _session(request, setup, input_format)
     seed = _seed(request, setup.messages)
