@@ -499,6 +499,7 @@ class RealtimeSession:
         self._turn_usage: Usage | None = None
         self._queue: list[tuple[list[dict[str, Any]], _Turn | None, bool]] = []
         self._opened = False
+        self._started = False  # the reply asked for has begun (`ResponseStarted`)
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def __repr__(self) -> str:
@@ -523,7 +524,8 @@ class RealtimeSession:
 
         A spoken user turn is an `llm.Audio` (WAV) of the audio sent for it, with its transcript
         as text when transcription is on; a spoken reply is its transcript as text and its audio.
-        Hand it to `llm.call`, `resume` or an agent to go on in text.
+        Hand it to `llm.call`, `resume` or an agent on a model that takes audio, or
+        `transcript()` to one that does not.
         """
         model_id = self.model_id
         built = tuple(turn.message(model_id) for turn in self._turns if not turn.empty())
@@ -581,7 +583,6 @@ class RealtimeSession:
                     # A reader that falls behind must slow the sender, not grow the memory: the
                     # socket's own buffers hold the rest, and nothing is ever dropped.
                     max_queue=64,
-                    user_agent_header=None,
                 )
                 await self._send(codec.opening())
                 while not self._opened:
@@ -641,6 +642,7 @@ class RealtimeSession:
             return
         self._turns.append(turn)
         self._responding = respond
+        self._started = False
         await self._send(messages)
 
     async def send_audio(self, pcm: bytes | bytearray | memoryview) -> None:
@@ -670,7 +672,7 @@ class RealtimeSession:
         self._check_open()
         self._close_user_audio(None)
         if respond:
-            self._responding = True
+            self._responding, self._started = True, False
         await self._send(self._codec.commit_audio(respond=respond))
 
     async def interrupt(self, *, played_ms: int | None = None) -> None:
@@ -700,7 +702,10 @@ class RealtimeSession:
         messages = self._codec.tool_outputs(outputs)
         if self._awaiting_outputs and not self._calls:
             self._awaiting_outputs = False
-            messages += self._codec.respond()
+            follow_up = self._codec.respond()
+            if follow_up:  # the reply already ended: ask for the next one now, and only now
+                self._started = self._outputs_sent = False
+                messages += follow_up
         await self._send(messages)
 
     async def _send(self, messages: list[dict[str, Any]]) -> None:
@@ -821,7 +826,7 @@ class RealtimeSession:
                 self._transcribed(item)
                 ready.append(item)
             elif isinstance(item, ResponseStarted):
-                self._responding = True
+                self._responding = self._started = True
                 if not self._commits_seen:  # a provider without commits: the reply ends the spoken turn
                     self._close_user_audio(None)
             elif isinstance(item, ResponseDone):
@@ -839,6 +844,11 @@ class RealtimeSession:
                 self.id = item.session_id
             else:  # SpeechStarted, SpeechStopped, ToolResult, TurnEnd, ErrorEvent
                 ready.append(item)
+                if isinstance(item, ErrorEvent) and self._responding and not self._started:
+                    # A reply was asked for and an error came instead: it will not come, and the
+                    # turns waiting behind it must not wait for ever.
+                    self._responding = False
+                    outbox += self._next_queued()
         if self._calls and self._auto_tools:
             outbox += await self._run_tools()
         if outbox:
@@ -878,6 +888,7 @@ class RealtimeSession:
             self._outputs_sent = False
             follow_up = self._codec.respond()
             if follow_up:  # the provider waits to be asked for the reply after the tool outputs
+                self._started = False
                 return follow_up
         finish: FinishReason = "other" if self._interrupted else done.finish_reason
         turn, model_id = self._assistant or _Turn("assistant"), self.model_id
@@ -886,7 +897,7 @@ class RealtimeSession:
         )
         self._assistant = None
         self._turn_usage = None
-        self._responding = self._interrupted = self._discarding = self._outputs_sent = False
+        self._responding = self._started = self._interrupted = self._discarding = self._outputs_sent = False
         return self._next_queued()
 
     def _next_queued(self) -> list[dict[str, Any]]:
@@ -896,7 +907,7 @@ class RealtimeSession:
             messages, turn, respond = self._queue.pop(0)
             if turn is not None:
                 self._turns.append(turn)
-            self._responding = respond
+            self._responding, self._started = respond, False
             outbox += messages
         return outbox
 
