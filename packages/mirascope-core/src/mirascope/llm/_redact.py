@@ -184,9 +184,11 @@ _LOGGERS = (
     "httpcore2.socks",
     "mcp.client.streamable_http",
     "mcp.client.sse",
+    # `llm.realtime`'s WebSocket client, which logs the handshake's headers at DEBUG.
+    "websockets.client",
 )
-"""The loggers that may print a secret: httpx (URLs), httpcore and hpack (reply headers), and
-their MCP SDK counterparts."""
+"""The loggers that may print a secret: httpx (URLs), httpcore and hpack (reply headers), their
+MCP SDK counterparts, and the WebSocket client."""
 
 
 def remember(secrets: Iterable[str]) -> None:

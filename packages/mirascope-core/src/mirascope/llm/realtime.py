@@ -369,6 +369,14 @@ class _Turn:
 _decode_json = json.JSONDecoder().decode
 
 
+def _scrubbed(error: APIError) -> APIError:
+    """`error` without any secret this process sent (a close reason or error event may echo one)."""
+    from ._redact import known, scrub
+
+    scrub(error, known())
+    return error
+
+
 class RealtimeNotInstalledError(Error, ImportError):
     """`llm.realtime` needs a WebSocket client, which comes with the `realtime` extra."""
 
@@ -596,15 +604,15 @@ class RealtimeSession:
             if isinstance(error, APIError):
                 raise
             raise self._timeout("connect", f"no answer within {timeout.connect} s while opening the session") from None
-        except APIError:
+        except APIError as error:
             await self._abort()
-            raise
+            raise _scrubbed(error) from None
         except BaseException as error:
             await self._abort()
             mapped = self._connect_error(error)
             if mapped is None:
                 raise
-            raise mapped from None
+            raise _scrubbed(mapped) from None
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -680,17 +688,55 @@ class RealtimeSession:
 
         The provider stops it where it can (OpenAI cancels it; Gemini Live has no cancel
         message, so its remaining output is dropped here); `Interrupted` is the next event, and
-        what was heard stays in `session.messages`. `played_ms` says how much of the reply's
-        audio was played, so that the provider forgets the rest (OpenAI).
+        what was heard stays in `session.messages`: speech and text not yet read from the
+        session are dropped, and with `played_ms` (how much of the reply's audio was played) the
+        audio past it too, which the provider then forgets as well (OpenAI truncates its copy).
         """
         self._check_open()
         if not self._responding:
             return
         self._discarding = True
+        self._drop_unheard(played_ms)
         if not self._interrupted:
             self._interrupted = True
             self._ready.append(Interrupted())
         await self._send(self._codec.interrupt(played_ms))
+
+    def _drop_unheard(self, played_ms: int | None) -> None:
+        """Forget the reply's speech and text not yet yielded, and its audio past `played_ms`."""
+        ready = self._ready
+        turn = self._assistant
+        # Only what follows the last turn's end belongs to the reply in progress.
+        start = max((i + 1 for i, event in enumerate(ready) if type(event) is TurnEnd), default=0)
+        dropped = {AudioDelta: 0, TextDelta: 0, OutputTranscript: 0}
+        kept: list[RealtimeEvent] = []
+        for index, event in enumerate(ready):
+            kind = type(event)
+            if index >= start and kind in dropped:
+                dropped[kind] += 1
+            else:
+                kept.append(event)
+        ready.clear()
+        ready.extend(kept)
+        if turn is None:
+            return
+        # They were added to the turn in the order they were queued: the last ones are unheard.
+        for parts, count in (
+            (turn.audio, dropped[AudioDelta]),
+            (turn.text, dropped[TextDelta]),
+            (turn.transcript, dropped[OutputTranscript]),
+        ):
+            if count:
+                del parts[-count:]
+        if played_ms is not None and turn.audio and turn.audio_format is not None:
+            width = 2 if turn.audio_format.encoding == "pcm16" else 1
+            heard = max(0, played_ms) * turn.audio_format.bytes_per_second // 1000 // width * width
+            total = 0
+            for index, chunk in enumerate(turn.audio):
+                if total + len(chunk) > heard:
+                    turn.audio[index:] = [chunk[: heard - total]] if heard > total else []
+                    break
+                total += len(chunk)
 
     async def send_tool_outputs(self, outputs: Sequence[ToolOutput]) -> None:
         """Answer the model's tool calls yourself (with `auto_tools=False`)."""
@@ -715,7 +761,7 @@ class RealtimeSession:
             for message in messages:
                 await ws.send(dumps(message))
         except Exception as error:
-            raise self._failure(error) from None
+            raise _scrubbed(self._failure(error)) from None
 
     def _check_open(self) -> None:
         if self._ws is None:
@@ -843,6 +889,8 @@ class RealtimeSession:
                 self._opened = True
                 self.id = item.session_id
             else:  # SpeechStarted, SpeechStopped, ToolResult, TurnEnd, ErrorEvent
+                if isinstance(item, ErrorEvent):
+                    _scrubbed(item.error)  # a server may echo what it was sent, key included
                 ready.append(item)
                 if isinstance(item, ErrorEvent) and self._responding and not self._started:
                     # A reply was asked for and an error came instead: it will not come, and the
@@ -983,6 +1031,7 @@ class RealtimeSession:
         return self._connection_error(f"the server closed the session {where} ({detail})")
 
     def _with_partial(self, error: APIError) -> APIError:
+        _scrubbed(error)
         if self._assistant is not None and error.partial_response is None:
             error.partial_response = self._assistant.message(self.model_id)
         return error
