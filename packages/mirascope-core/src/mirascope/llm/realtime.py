@@ -34,7 +34,7 @@ import json
 import sys
 import types
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
@@ -44,16 +44,14 @@ from ._values import FinishReason, Usage, added_usage
 from .content import ToolCall, ToolOutput
 from .exceptions import APIError, Error, TimeoutPhase, UsageError
 from .messages import Message
+from .params import CallParams
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from typing_extensions import Unpack
 
     from .clients import Client
-    from .params import CallParams
-    from .providers.realtime import RealtimeCodec, RealtimeSetup
-    from .tools import AnyTool, Context
+    from .providers.realtime import RealtimeCodec
+    from .tools import AnyTool, Context, Tool
 
 __all__ = [
     "RealtimeNotInstalledError",
@@ -291,6 +289,41 @@ class InputCommitted:
 
 Marker: TypeAlias = Ready | ResponseStarted | ResponseDone | InputCommitted
 """What a codec tells core, besides the user-visible events."""
+
+
+# --- what a provider's codec is given (see `llm.providers.realtime`) ---
+
+
+@frozen(kw_only=True)
+class RealtimeSetup:
+    """A session as the user asked for it, already checked by core (tools, types, ranges)."""
+
+    model_id: str
+    """The full model id, `provider:model`."""
+    model: str
+    """The provider's model name: everything after the first `:`."""
+    instructions: str | None = None
+    """The system prompt."""
+    tools: Sequence[Tool[..., Any]] = ()
+    """Tools the model may call: each has `name`, `description`, `parameters`, `strict`."""
+    output: Literal["text", "audio"] = "text"
+    """What the model answers in: text, or speech (with its transcript)."""
+    voice: str | None = None
+    """The provider's voice name; `None` for its default."""
+    input_audio: AudioFormat | None = None
+    """The audio the user will send; `None` for the provider's default (`input_format`)."""
+    turn_detection: TurnDetection | Literal["server", "semantic", "manual"] = "server"
+    """Who decides that the user finished speaking: the server's voice detection (`"server"`,
+    or a `TurnDetection` tuning it), its semantic detection, or the client (`"manual"`:
+    `commit_audio()` ends each spoken turn)."""
+    input_transcription: bool | str = True
+    """Whether the user's speech is transcribed (a model name picks the transcriber)."""
+    params: CallParams = field(factory=CallParams)
+    """Common call parameters (`max_tokens`, `temperature`, ...): sent, or refused, per model."""
+    provider_params: Mapping[str, object] = field(factory=dict[str, object])
+    """Provider-specific settings, merged into the session configuration one level deep."""
+    messages: tuple[Message, ...] = ()
+    """Earlier conversation the session starts from (history seeding)."""
 
 
 # --- the session -------------------------------------------------------------------------------
@@ -1167,7 +1200,6 @@ class _Realtime:
         from .exceptions import FeatureNotSupportedError
         from .messages import as_messages
         from .providers._registry import get_provider
-        from .providers.realtime import RealtimeSetup
         from .tools import split_tools
 
         provider_name = split_model_id(model_id)[0]

@@ -20,19 +20,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from attrs import field, frozen
-
-from ..messages import Message
-from ..params import CallParams
-from ..realtime import InputCommitted, Marker, Ready, ResponseDone, ResponseStarted
+from ..realtime import InputCommitted, Marker, Ready, RealtimeSetup, ResponseDone, ResponseStarted
 
 if TYPE_CHECKING:
     from ..content import ToolOutput
     from ..exceptions import APIError
-    from ..realtime import AudioFormat, RealtimeEvent, TurnDetection
-    from ..tools import Tool
+    from ..realtime import AudioFormat, RealtimeEvent
 
 __all__ = [
     "InputCommitted",
@@ -44,38 +39,6 @@ __all__ = [
     "ResponseStarted",
     "ignore_unknown",
 ]
-
-
-@frozen(kw_only=True)
-class RealtimeSetup:
-    """A session as the user asked for it, already checked by core (tools, types, ranges)."""
-
-    model_id: str
-    """The full model id, `provider:model`."""
-    model: str
-    """The provider's model name: everything after the first `:`."""
-    instructions: str | None = None
-    """The system prompt."""
-    tools: Sequence[Tool[..., Any]] = ()
-    """Tools the model may call: each has `name`, `description`, `parameters`, `strict`."""
-    output: Literal["text", "audio"] = "text"
-    """What the model answers in: text, or speech (with its transcript)."""
-    voice: str | None = None
-    """The provider's voice name; `None` for its default."""
-    input_audio: AudioFormat | None = None
-    """The audio the user will send; `None` for the provider's default (`input_format`)."""
-    turn_detection: TurnDetection | Literal["server", "semantic", "manual"] = "server"
-    """Who decides that the user finished speaking: the server's voice detection (`"server"`,
-    or a `TurnDetection` tuning it), its semantic detection, or the client (`"manual"`:
-    `commit_audio()` ends each spoken turn)."""
-    input_transcription: bool | str = True
-    """Whether the user's speech is transcribed (a model name picks the transcriber)."""
-    params: CallParams = field(factory=CallParams)
-    """Common call parameters (`max_tokens`, `temperature`, ...): sent, or refused, per model."""
-    provider_params: Mapping[str, object] = field(factory=dict[str, object])
-    """Provider-specific settings, merged into the session configuration one level deep."""
-    messages: tuple[Message, ...] = ()
-    """Earlier conversation the session starts from (history seeding)."""
 
 
 class RealtimeCodec(Protocol):
