@@ -110,8 +110,20 @@ GOOGLE = {
 }
 
 
+BEDROCK = {
+    "output": {
+        "message": {"role": "assistant", "content": [{"text": "Try The Name of the Wind by Patrick Rothfuss."}]}
+    },
+    "stopReason": "end_turn",
+    "usage": {"inputTokens": 13, "outputTokens": 12, "totalTokens": 25},
+    "metrics": {"latencyMs": 412},
+}
+
+
 def reply_for(path: str) -> bytes:
     """The body the server answers a POST to `path` with."""
+    if path.endswith("/converse"):
+        return json.dumps(BEDROCK).encode()
     if path.endswith("/responses"):
         body = OPENAI_RESPONSES
     elif path.endswith("/chat/completions"):
@@ -213,8 +225,36 @@ def _google_stream() -> bytes:
     return _sse(events, "\r\n")
 
 
+def _event_message(event_type: str, payload: object) -> bytes:
+    """One AWS event-stream message: prelude, string headers, JSON payload, CRCs."""
+    import struct
+    import zlib
+
+    headers = b""
+    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
+        encoded = value.encode()
+        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(encoded)) + encoded
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    total = 16 + len(headers) + len(body)
+    prelude = struct.pack(">II", total, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def _bedrock_stream() -> bytes:
+    parts = [_event_message("messageStart", {"role": "assistant"})]
+    parts += [_event_message("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": word}}) for word in _WORDS]
+    parts.append(_event_message("contentBlockStop", {"contentBlockIndex": 0}))
+    parts.append(_event_message("messageStop", {"stopReason": "end_turn"}))
+    usage = {"usage": BEDROCK["usage"], "metrics": {"latencyMs": 412}}
+    parts.append(_event_message("metadata", usage))
+    return b"".join(parts)
+
+
 def stream_for(path: str) -> bytes:
     """The event stream the server answers a streaming POST to `path` with."""
+    if path.endswith("/converse-stream"):
+        return _bedrock_stream()
     if path.endswith("/responses"):
         return _responses_stream()
     if path.endswith("/chat/completions"):

@@ -25,6 +25,8 @@ def _response(path: bytes, stream: bool, tool_step: int) -> bytes:
         else:
             body = reply_for(route)
         kind = "text/event-stream" if stream else "application/json"
+        if stream and route.endswith("/converse-stream"):
+            kind = "application/vnd.amazon.eventstream"  # Bedrock's binary frames
         head = f"HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {len(body)}\r\n\r\n"
         found = _cache[(path, stream, tool_step)] = head.encode() + body
     return found
@@ -38,7 +40,12 @@ def _tool_step(body: bytes) -> int:
 
 
 def _streaming(path: bytes, body: bytes) -> bool:
-    return b"streamGenerateContent" in path or b'"stream":true' in body or b'"stream": true' in body
+    return (
+        b"streamGenerateContent" in path
+        or b"converse-stream" in path
+        or b'"stream":true' in body
+        or b'"stream": true' in body
+    )
 
 
 class _Protocol(asyncio.Protocol):

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from ._retries import Attempts
     from .clients import Client
     from .instrumentation import StreamWatch
-    from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder
-    from .providers.sse import ServerSentEvent, SSEDecoder
+    from .providers import Decoded, HTTPRequest, Provider, Request, StreamDecoder, StreamFraming
+    from .providers.sse import ServerSentEvent
     from .response_models import Format
     from .tools import Context
 
@@ -166,7 +166,12 @@ class _BaseStream(Generic[T]):
     def _deadline(self) -> float | None:
         return None if self._attempts is None else self._attempts.deadline
 
-    def _sse_decoder(self) -> SSEDecoder:
+    def _sse_decoder(self) -> StreamFraming:
+        # A provider whose streams are not Server-Sent Events (Bedrock's binary event stream)
+        # brings its own framing, which hands the decoder the same `ServerSentEvent`s.
+        framing = getattr(self._provider, "stream_framing", None)
+        if framing is not None:
+            return cast("StreamFraming", framing(self._client.max_event_bytes))
         from .providers.sse import SSEDecoder  # with the first stream, not with `llm`
 
         return SSEDecoder(self._client.max_event_bytes)
@@ -188,7 +193,7 @@ class _BaseStream(Generic[T]):
 
             raise total_timeout_error(self._provider.name, self._client)
 
-    def _read_end(self, sse: SSEDecoder) -> Iterator[Chunk]:
+    def _read_end(self, sse: StreamFraming) -> Iterator[Chunk]:
         """The chunks of what the body held after its last complete event."""
         yield from self._read(sse.flush(), None)
         if not sse.seen_event and sse.stray:

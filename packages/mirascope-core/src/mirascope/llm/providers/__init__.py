@@ -53,6 +53,7 @@ __all__ = [
     "Provider",
     "Request",
     "StreamDecoder",
+    "StreamFraming",
     "capabilities_of",
     "format_request",
     "media_url",
@@ -146,8 +147,37 @@ class StreamDecoder(Protocol):
         ...
 
 
+class StreamFraming(Protocol):
+    """How a stream's body is cut into events: Server-Sent Events, unless the provider says otherwise.
+
+    A provider whose streams are framed another way (Bedrock's binary event stream) defines
+    `stream_framing(max_event_bytes) -> StreamFraming`; its stream decoder then gets the same
+    `ServerSentEvent`s (the event's type as `event`, its JSON payload as `data`) as any other.
+    """
+
+    seen_event: bool
+    """Whether any event was complete so far."""
+    stray: list[str]
+    """What the body held that was no event (shown in the error when no event came at all)."""
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The events a piece of the body completes; raises `llm.APIError` for a corrupt one."""
+        ...
+
+    def flush(self) -> list[ServerSentEvent]:
+        """What completes at the end of the body; raises `llm.APIError` for a cut-off event."""
+        ...
+
+
 class Provider(Protocol):
-    """What a provider object implements."""
+    """What a provider object implements.
+
+    Optional methods, looked up by name: `takes_api_key(options)` (see `api_key_required`),
+    `sign(url, content, client) -> headers` (a signature for each attempt of a request, over its
+    exact bytes: AWS Signature Version 4), `stream_framing(max_event_bytes)` (a `StreamFraming`
+    for streams that are not Server-Sent Events), `realtime_codec(setup, client)` (realtime
+    sessions: `llm.providers.realtime`).
+    """
 
     @property
     def name(self) -> str:

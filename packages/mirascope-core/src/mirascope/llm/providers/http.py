@@ -57,6 +57,25 @@ __all__ = [
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
+def _signed(
+    provider: Provider, client: Client, url: str, content: bytes, headers: dict[str, str] | None
+) -> dict[str, str] | None:
+    """`headers` with the provider's signature for this attempt, when it signs its requests.
+
+    A provider that authenticates by signing each request (AWS Signature Version 4 on
+    `bedrock:`) defines `sign(url, content, client) -> headers`: it sees the exact bytes sent,
+    and is asked again for each attempt, so that a retry after a wait carries a fresh signature.
+    A signature is good for one request only, so it is not added to the secrets logs and errors
+    are redacted of (that list would grow with every call); the provider remembers its lasting
+    credentials (a session token) itself.
+    """
+    sign = getattr(provider, "sign", None)
+    if sign is None:
+        return headers
+    signature: Mapping[str, str] = sign(url, content, client)
+    return {**(headers or {}), **signature}
+
+
 def _headers(http_request: HTTPRequest, client_headers: dict[str, str] | None) -> dict[str, str] | None:
     if http_request.headers:
         # A credential made for this request only (a Vertex AI access token) is redacted from
@@ -123,7 +142,11 @@ def post_json(
     while True:
         attempts.count += 1
         sent = http.build_request(
-            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+            "POST",
+            http_request.url,
+            content=content,
+            headers=_signed(provider, client, http_request.url, content, headers),
+            timeout=_request_timeout(attempts),
         )
         try:
             response = http.send(sent, stream=True)
@@ -155,7 +178,11 @@ async def post_json_async(
     while True:
         attempts.count += 1
         sent = http.build_request(
-            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+            "POST",
+            http_request.url,
+            content=content,
+            headers=_signed(provider, client, http_request.url, content, headers),
+            timeout=_request_timeout(attempts),
         )
         try:
             response = await http.send(sent, stream=True)
@@ -191,7 +218,11 @@ def open_stream(
     while True:
         attempts.count += 1
         sent = http.build_request(
-            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+            "POST",
+            http_request.url,
+            content=content,
+            headers=_signed(provider, client, http_request.url, content, headers),
+            timeout=_request_timeout(attempts),
         )
         try:
             response = http.send(sent, stream=True)
@@ -223,7 +254,11 @@ async def open_stream_async(
     while True:
         attempts.count += 1
         sent = http.build_request(
-            "POST", http_request.url, content=content, headers=headers, timeout=_request_timeout(attempts)
+            "POST",
+            http_request.url,
+            content=content,
+            headers=_signed(provider, client, http_request.url, content, headers),
+            timeout=_request_timeout(attempts),
         )
         try:
             response = await http.send(sent, stream=True)
