@@ -7,6 +7,9 @@ this script merges them into two generated modules of mirascope-core:
   loaded on first use (`llm.model_info`, a response's `cost`), never at import;
 - `mirascope/llm/_known_model_ids.py`: `llm.KnownModel`, the `Literal` of known model ids.
 
+A file's top-level `profile_prefixes` (Bedrock's inference-profile geographies, `us`, `eu`, ...)
+makes each of its models, and each alias, answer to `<prefix>.<name>` too, as an alias.
+
     python scripts/generate_models.py           # rewrite both
     python scripts/generate_models.py --check   # exit 1 if either is stale (the test command runs this)
 """
@@ -25,12 +28,15 @@ CORE = REPO / "packages/mirascope-core/src/mirascope/llm"
 DATA_FILE = "_model_data.py"
 IDS_FILE = "_known_model_ids.py"
 
+HOSTING = frozenset({"bedrock"})
+"""Providers that host other makers' models: their entries come last, so that an error naming a
+model that takes what another lacks names a maker's own API first (`model_taking` takes the first)."""
 INPUTS = ("image", "audio", "video", "pdf")
 FLAGS = ("thinking", "strict_outputs", "tools", "image_output")
 LIMITS = ("context_window", "max_output_tokens")
 PRICES = ("input", "output", "cache_read", "cache_write")
 MODEL_KEYS = frozenset({"input", *FLAGS, *LIMITS, "price", "aliases", "providers"})
-FILE_KEYS = frozenset({"providers", "defaults", "models"})
+FILE_KEYS = frozenset({"providers", "defaults", "models", "profile_prefixes"})
 
 
 class SourceError(ValueError):
@@ -73,7 +79,7 @@ def load(root: Path = REPO) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Every model by id, and every alias's target, from the providers' source files."""
     models: dict[str, dict[str, Any]] = {}
     aliases: dict[str, str] = {}
-    for path in sorted(root.glob(SOURCES)):
+    for path in sorted(root.glob(SOURCES), key=lambda path: (path.parent.name in HOSTING, str(path))):
         source = str(path.relative_to(root))
         data = tomllib.loads(path.read_text("utf-8"))
         unknown = data.keys() - FILE_KEYS
@@ -81,6 +87,9 @@ def load(root: Path = REPO) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
             raise SourceError(f"{source}: unknown top-level keys {sorted(unknown)}; they are {sorted(FILE_KEYS)}")
         providers: list[str] = data.get("providers") or [path.parent.name]
         defaults: dict[str, Any] = data.get("defaults", {})
+        prefixes: list[str] = data.get("profile_prefixes", [])
+        if not isinstance(prefixes, list) or not all(isinstance(prefix, str) for prefix in prefixes):
+            raise SourceError(f"{source}: profile_prefixes must be a list of strings")
         for provider in providers:
             for name, own in data.get("models", {}).items():
                 spec = {**defaults, **own}
@@ -90,8 +99,14 @@ def load(root: Path = REPO) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
                 if model_id in models:
                     raise SourceError(f"{source}: {model_id} is described twice")
                 models[model_id] = _row(source, name, spec)
-                for alias in spec.get("aliases", []):
+                names = [name, *spec.get("aliases", [])]
+                for alias in names[1:]:
                     aliases[f"{provider}:{alias}"] = model_id
+                # A prefix a provider puts before its models' names (Bedrock's inference profiles,
+                # `us.anthropic...`) names the same model.
+                for prefix in prefixes:
+                    for known in names:
+                        aliases[f"{provider}:{prefix}.{known}"] = model_id
     clash = aliases.keys() & models.keys()
     if clash:
         raise SourceError(f"aliases {sorted(clash)} are also model names")

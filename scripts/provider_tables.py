@@ -183,6 +183,12 @@ BLOCKS: list[tuple[Path, str, str, Callable[[], str]]] = [
         lambda: parameter_table({"sent as (Gemini API and Vertex AI)": "google"}),
     ),
     (
+        PACKAGES / "mirascope-providers-bedrock/README.md",
+        "parameters",
+        "md",
+        lambda: parameter_table({"sent as": "bedrock"}),
+    ),
+    (
         PACKAGES / "mirascope-providers-local/README.md",
         "parameters",
         "md",

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "tests" / "fixtures"
 # The folders the tests use.
-SYNCED = ("recorded", "realtime")
+SYNCED = ("recorded", "realtime", "bedrock")
 
 
 def canonical() -> Path:

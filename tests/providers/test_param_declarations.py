@@ -65,6 +65,7 @@ _KNOWN = {
     "anthropic": Target("anthropic", "claude-sonnet-4-0"),
     "google": Target("google", "gemini-2.5-flash"),
     "local": Target("local", "smollm2"),
+    "bedrock": Target("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", options=(("region", "us-east-1"),)),
 }
 PREFIXES = sorted(entry_point.name for entry_point in entry_points(group="mirascope.providers"))
 TARGETS = {prefix: _KNOWN.get(prefix, Target(prefix)) for prefix in PREFIXES}

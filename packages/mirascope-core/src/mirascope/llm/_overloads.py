@@ -48,6 +48,16 @@ NonThinkingModel: TypeAlias = Literal[
     "openai-completions:gpt-4o-mini",
     "openai-completions:gpt-audio",
     "openai-completions:gpt-4o-audio-preview",
+    "bedrock:anthropic.claude-v2",
+    "bedrock:amazon.nova-micro-v1:0",
+    "bedrock:amazon.nova-lite-v1:0",
+    "bedrock:amazon.nova-pro-v1:0",
+    "bedrock:meta.llama4-maverick-17b-instruct-v1:0",
+    "bedrock:mistral.pixtral-large-2502-v1:0",
+    "bedrock:mistral.mistral-large-3-675b-instruct",
+    "bedrock:qwen.qwen3-32b-v1:0",
+    "bedrock:writer.palmyra-x4-v1:0",
+    "bedrock:zai.glm-4.7-flash",
 ]
 """Known model ids whose model cannot think: `thinking=` with a level on one is flagged."""
 

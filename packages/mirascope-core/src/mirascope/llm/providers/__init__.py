@@ -15,7 +15,7 @@ asks the provider to `decode` the JSON reply, or to build the `llm.APIError` for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from attrs import field, frozen
@@ -70,6 +70,7 @@ __all__ = [
     "refuse_unsupported",
     "refuse_unsupported_media",
     "register",
+    "remember_secrets",
     "unregister",
     "warn_ignored",
 ]
@@ -272,6 +273,17 @@ tool_call_delta, usage, finish_reason, raw))`.
 For a stream decoder's hot path: a decoder makes one chunk per event, and this skips the
 keyword handling of `llm.Chunk(...)`, a third of the cost of making one.
 """
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Redact these credentials from every log record and error from now on.
+
+    For what a provider sends or signs with beyond the client's headers (an AWS session token,
+    the secret key it signs with).
+    """
+    from .._redact import remember  # with the first call, as the client's own headers are
+
+    remember(secrets)
 
 
 def merge_provider_params(

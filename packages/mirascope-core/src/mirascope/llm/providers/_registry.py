@@ -30,6 +30,7 @@ _EXTRAS = {
     "anthropic": "anthropic",
     "google": "google",
     "local": "local",
+    "bedrock": "bedrock",
 }
 # /_EXTRAS
 
