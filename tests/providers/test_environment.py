@@ -37,6 +37,7 @@ _CLAUDE = {
     "stop_reason": "end_turn",
 }
 _GEMINI = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi."}]}, "finishReason": "STOP"}]}
+_CONVERSE = {"output": {"message": {"role": "assistant", "content": [{"text": "Hi."}]}}, "stopReason": "end_turn"}
 
 # prefix: (its base URL variable, its key variable, a reply, the path after the base URL's own)
 ENVIRONMENT: dict[str, tuple[str, str, dict[str, Any], str]] = {
@@ -50,6 +51,8 @@ ENVIRONMENT: dict[str, tuple[str, str, dict[str, Any], str]] = {
     },
     "anthropic": ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", _CLAUDE, "/v1/messages"),
     "google": ("GOOGLE_BASE_URL", "GOOGLE_API_KEY", _GEMINI, "/v1beta/models/m:generateContent"),
+    # A Bedrock API key (a bearer token): no AWS credentials, no signature.
+    "bedrock": ("BEDROCK_BASE_URL", "AWS_BEARER_TOKEN_BEDROCK", _CONVERSE, "/model/m/converse"),
 }
 
 

@@ -309,6 +309,23 @@ def test_an_exception_message_in_the_stream_is_the_typed_error(
     assert len(sent) == 1
 
 
+def test_a_throttling_exception_before_any_of_the_reply_is_retried_then_streams(server: BedrockServer) -> None:
+    messages = stream_messages()
+    throttled = [messages[0], _exception("throttlingException", "Too many requests, please wait.")]
+    result, sent, text = _stream(server, [streamed(throttled), streamed(messages)])
+    assert not isinstance(result, llm.Error), result
+    assert text == result.content
+    assert "Hello" in text
+    assert len(sent) == 2  # sent again, signed again: nothing of the reply had gone out
+
+
+def test_a_refused_request_inside_the_stream_is_not_retried(server: BedrockServer) -> None:
+    refused = [_exception("validationException", "The model does not take this.")]
+    error, sent, _ = _stream(server, [streamed(refused), streamed(stream_messages())])
+    assert isinstance(error, llm.BadRequestError), error
+    assert len(sent) == 1
+
+
 # --- keys never show ----------------------------------------------------------------------------
 
 

@@ -206,6 +206,14 @@ class _BaseStream(Generic[T]):
         have been handed out, and sending the request again would repeat them.
         """
         if isinstance(exc, APIError):
+            # An error the server sent inside the stream (Bedrock's `throttlingException`, an
+            # overloaded error event) before any of the reply: retried as the same error would be
+            # as an HTTP status, since nothing of the reply was handed out yet.
+            if self._attempts is not None and self._http_request is not None and self._nothing_delivered():
+                wait = self._attempts.wait(exc)
+                if wait is not None:
+                    self._restart_decoding()
+                    return wait
             raise self._cut_short(exc) from exc.__cause__
         from .providers.http import stream_transport_error  # loads httpx, which the stream already has
 
@@ -220,6 +228,21 @@ class _BaseStream(Generic[T]):
         if wait is None:
             raise self._cut_short(error) from exc
         return wait
+
+    def _nothing_delivered(self) -> bool:
+        """Whether the reply so far holds nothing: no text, thinking or tool call was handed out."""
+        try:
+            return not self._decoder.finish().message.content
+        except Exception:  # a decoder that cannot assemble what arrived: nothing of it went out whole
+            return not self._events
+
+    def _restart_decoding(self) -> None:
+        """Forget what the failed attempt's events told, for the stream to be read again from the start."""
+        self._events.clear()
+        self._decoder = self._provider.stream_decoder(self._request)
+        self._event = self._decoder.event
+        if self._request.format is not None:
+            self._event = _FormatCallAsContent(self._event)
 
     def _reopened(self) -> None:
         from .providers.http import open_stream

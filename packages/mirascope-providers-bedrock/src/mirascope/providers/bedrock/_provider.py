@@ -81,8 +81,13 @@ class BedrockProvider:
             value = options.get(key)
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{key} takes a str; got {type(value).__name__}.")
-        if ("access_key_id" in options) != ("secret_access_key" in options):
-            raise TypeError("access_key_id and secret_access_key go together: pass both, or neither.")
+        if ("access_key_id" in options) != ("secret_access_key" in options) or (
+            "session_token" in options and "access_key_id" not in options
+        ):
+            raise TypeError(
+                "access_key_id and secret_access_key go together (and session_token only with them): pass both, "
+                "or neither to use the AWS_* variables or a profile."
+            )
 
     def headers(self, api_key: str | None, options: Mapping[str, object]) -> dict[str, str]:
         """JSON, and a Bedrock API key as a bearer token when there is one (else `sign` signs each request)."""
