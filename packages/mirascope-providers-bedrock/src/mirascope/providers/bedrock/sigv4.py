@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -195,15 +196,12 @@ def sign(
     `when` (UTC; a naive datetime is taken as UTC) defaults to now.
     """
     current = credentials.current()
-    moment = datetime.now(UTC) if when is None else when
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
-    parts = urlsplit(url)
-    host = _host(parts)
-    wire_url = f"{parts.scheme}://{host}{quote(parts.path, safe=_PATH_ON_THE_WIRE)}"
-    if parts.query:
-        wire_url += f"?{parts.query}"
+    if when is None:
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    else:
+        moment = when.astimezone(UTC) if when.tzinfo is not None else when
+        amz_date = moment.strftime("%Y%m%dT%H%M%SZ")
+    host, uri, query = _prepared(url)
     signed: list[tuple[str, str]] = [("host", host), ("x-amz-date", amz_date)]
     for name, value in headers.items():
         if name.lower() == "content-type":
@@ -212,18 +210,33 @@ def sign(
     if current.session_token:
         signed.append(("x-amz-security-token", current.session_token))
         added["x-amz-security-token"] = current.session_token
-    added["authorization"] = authorization(
-        method=method,
-        url=wire_url,
-        headers=signed,
-        payload_hash=hashlib.sha256(payload).hexdigest(),
-        access_key_id=current.access_key_id,
-        secret_access_key=current.secret_access_key,
-        region=region,
-        service=service,
-        amz_date=amz_date,
+    canonical = _canonical_headers(signed)
+    names = ";".join(canonical)
+    request = "\n".join(
+        (
+            method.upper(),
+            uri,
+            query,
+            "".join(f"{name}:{value}\n" for name, value in canonical.items()),
+            names,
+            hashlib.sha256(payload).hexdigest(),
+        )
     )
+    scope = credential_scope(amz_date=amz_date, region=region, service=service)
+    key = signing_key(current.secret_access_key, amz_date[:8], region, service)
+    to_sign = string_to_sign(amz_date=amz_date, scope=scope, canonical_request=request)
+    digest = signature(key=key, string_to_sign=to_sign)
+    credential = f"Credential={current.access_key_id}/{scope}"
+    added["authorization"] = f"{ALGORITHM} {credential}, SignedHeaders={names}, Signature={digest}"
     return added
+
+
+@lru_cache(maxsize=256)
+def _prepared(url: str) -> tuple[str, str, str]:
+    """A URL's signed host, canonical URI and canonical query, computed once per URL (a model's never changes)."""
+    parts = urlsplit(url)
+    # The path as httpx sends it: spaces and non-ASCII percent-encoded, escapes kept.
+    return _host(parts), canonical_uri(quote(parts.path, safe=_PATH_ON_THE_WIRE)), canonical_query(parts.query)
 
 
 def _host(parts: SplitResult) -> str:

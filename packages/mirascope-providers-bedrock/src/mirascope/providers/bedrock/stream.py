@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["ConverseStream"]
 
 _NONE: tuple[llm.Chunk, ...] = ()
-_loads = json.loads
+_loads = json.JSONDecoder().decode  # `json.loads` without its wrapper: str in, as the framing gives it
 _Chunk = llm.Chunk
 
 _TEXT = 0
