@@ -31,8 +31,9 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from bench_call import local_server  # the same server process every call benchmark uses
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -42,17 +43,6 @@ BOTO3 = "boto3==1.44.8"
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 MESSAGES = [{"role": "user", "content": [{"text": "Recommend a fantasy book"}]}]
 KEY_ID, SECRET, REGION = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1"
-
-
-@contextmanager
-def local_server() -> Iterator[str]:
-    server = subprocess.Popen([sys.executable, str(HERE / "server.py")], stdout=subprocess.PIPE, text=True, cwd=HERE)
-    try:
-        assert server.stdout is not None
-        yield f"http://127.0.0.1:{server.stdout.readline().strip()}"
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def _per(fn: Callable[[], object], n: int) -> float:

@@ -8,7 +8,7 @@ test's own encoder, then corrupted or cut. Retries do not sleep in tests (see `t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -25,33 +25,10 @@ from tests.support.bedrock_replay import (
     signature_of,
 )
 
-pytest.importorskip("mirascope.providers.bedrock")
-
 MODEL = "bedrock:us.amazon.nova-micro-v1:0"
 SESSION_TOKEN = "FQoGZXIvYXdzEXAMPLESESSIONTOKENnotreal0123456789"
 
 _EVENT = {":content-type": "application/json", ":message-type": "event"}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[BedrockServer]:
-    with BedrockServer() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in (
-        "AWS_BEARER_TOKEN_BEDROCK",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "BEDROCK_BASE_URL",
-    ):
-        monkeypatch.delenv(var, raising=False)
 
 
 def _ok_body(text: str = "Paris.") -> dict[str, Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -59,8 +59,6 @@ from tests.support.bedrock_replay import (
     stream_failure,
 )
 
-pytest.importorskip("mirascope.providers.bedrock")
-
 CASES = recordings()
 STREAMS = [path for path in CASES if path.endswith("/stream.json")]
 TOKEN_COUNTING = "token counting is out of scope"
@@ -69,30 +67,6 @@ _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/(\d{8})/" + REGION + r"/bedrock/aws4_request, "
     r"SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[BedrockServer]:
-    with BedrockServer() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _no_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's AWS settings must not change what is signed or where it goes."""
-    for var in (
-        "AWS_BEARER_TOKEN_BEDROCK",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "BEDROCK_BASE_URL",
-    ):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
 
 
 def _converse_exchanges(fixture: Mapping[str, Any]) -> list[dict[str, Any]]:

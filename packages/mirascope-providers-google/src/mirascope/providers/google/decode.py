@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mirascope.llm import (
@@ -151,12 +152,13 @@ def _characters(text: str, start: int, end: int | None) -> tuple[int, int | None
     return start, None if end is None else len(data[:end].decode(errors="ignore"))
 
 
-def usage(metadata: dict[str, Any] | None) -> Usage | None:
+def usage(metadata: Mapping[str, Any] | None, output: str = "candidatesTokenCount") -> Usage | None:
     """`usageMetadata` as `llm.Usage`, counted the way core counts.
 
     Thinking is output (`thoughtsTokenCount` is not inside `candidatesTokenCount`), and the
     prompt of a built-in tool such as Google Search (`toolUsePromptTokenCount`) is input: with
-    both, `total_tokens` equals Gemini's `totalTokenCount`.
+    both, `total_tokens` equals Gemini's `totalTokenCount`. `output` names the field of the
+    reply's own tokens (Gemini Live calls it `responseTokenCount`).
     """
     if not metadata:
         return None
@@ -164,7 +166,7 @@ def usage(metadata: dict[str, Any] | None) -> Usage | None:
     tool_prompt: int = metadata.get("toolUsePromptTokenCount", 0)
     return Usage(
         input_tokens=metadata.get("promptTokenCount", 0) + tool_prompt,
-        output_tokens=metadata.get("candidatesTokenCount", 0) + thoughts,
+        output_tokens=metadata.get(output, 0) + thoughts,
         cache_read_tokens=metadata.get("cachedContentTokenCount", 0),
         reasoning_tokens=thoughts,
     )

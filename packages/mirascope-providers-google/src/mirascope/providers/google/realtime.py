@@ -48,6 +48,7 @@ from mirascope.llm.realtime import (
 )
 
 from . import vertex
+from .decode import usage
 from .encode import GENERATED_ID_PREFIX, generation_config
 from .errors import CODES
 
@@ -451,19 +452,10 @@ def _parse_audio_format(mime: str) -> AudioFormat:
 def live_usage(metadata: Mapping[str, Any] | None) -> Usage | None:
     """A turn's `usageMetadata` as `llm.Usage`, counted as `generateContent` replies are.
 
-    Thinking is output (`thoughtsTokenCount` is outside `responseTokenCount`, and outside
-    Gemini Live's `totalTokenCount` too), built-in tools' prompts are input.
+    Gemini Live names the reply's tokens `responseTokenCount`; thinking is output there too
+    (outside Gemini Live's own `totalTokenCount`).
     """
-    if not metadata:
-        return None
-    thoughts: int = metadata.get("thoughtsTokenCount", 0)
-    tool_prompt: int = metadata.get("toolUsePromptTokenCount", 0)
-    return Usage(
-        input_tokens=metadata.get("promptTokenCount", 0) + tool_prompt,
-        output_tokens=metadata.get("responseTokenCount", 0) + thoughts,
-        cache_read_tokens=metadata.get("cachedContentTokenCount", 0),
-        reasoning_tokens=thoughts,
-    )
+    return usage(metadata, output="responseTokenCount")
 
 
 def close_error(code: int, reason: str) -> llm.APIError | None:
