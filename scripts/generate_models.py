@@ -7,6 +7,8 @@ this script merges them into two generated modules of mirascope-core:
   loaded on first use (`llm.model_info`, a response's `cost`), never at import;
 - `mirascope/llm/_known_model_ids.py`: `llm.KnownModel`, the `Literal` of known model ids.
 
+A file's top-level `batch_discount` (a number in (0, 1]: `0.5` bills batch calls at half the list
+price) is carried into each of its models' rows, so that `llm.batch` responses cost the batch price.
 A file's top-level `profile_prefixes` (Bedrock's inference-profile geographies, `us`, `eu`, ...)
 makes each of its models, and each alias, answer to `<prefix>.<name>` too, as an alias.
 
@@ -36,7 +38,7 @@ FLAGS = ("thinking", "strict_outputs", "tools", "image_output")
 LIMITS = ("context_window", "max_output_tokens")
 PRICES = ("input", "output", "cache_read", "cache_write")
 MODEL_KEYS = frozenset({"input", *FLAGS, *LIMITS, "price", "aliases", "providers"})
-FILE_KEYS = frozenset({"providers", "defaults", "models", "profile_prefixes"})
+FILE_KEYS = frozenset({"providers", "defaults", "models", "profile_prefixes", "batch_discount"})
 
 
 class SourceError(ValueError):
@@ -88,6 +90,11 @@ def load(root: Path = REPO) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         providers: list[str] = data.get("providers") or [path.parent.name]
         defaults: dict[str, Any] = data.get("defaults", {})
         prefixes: list[str] = data.get("profile_prefixes", [])
+        discount = data.get("batch_discount")
+        if discount is not None and not (
+            isinstance(discount, int | float) and not isinstance(discount, bool) and 0 < discount <= 1
+        ):
+            raise SourceError(f"{source}: batch_discount must be a number in (0, 1], the share of the list price")
         if not isinstance(prefixes, list) or not all(isinstance(prefix, str) for prefix in prefixes):
             raise SourceError(f"{source}: profile_prefixes must be a list of strings")
         for provider in providers:
@@ -99,6 +106,7 @@ def load(root: Path = REPO) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
                 if model_id in models:
                     raise SourceError(f"{source}: {model_id} is described twice")
                 models[model_id] = _row(source, name, spec)
+                models[model_id]["batch_discount"] = None if discount is None else float(discount)
                 names = [name, *spec.get("aliases", [])]
                 for alias in names[1:]:
                     aliases[f"{provider}:{alias}"] = model_id

@@ -67,6 +67,10 @@ def test_docs_example_runs_against_a_local_provider(example: Path, fake_provider
         lines = result.stdout.splitlines()
         assert [line[:8] for line in lines if line[:1] != " "] == ["call:   ", "stream: ", "parse:  "]
         assert "parse:   Book(title=" in result.stdout
+    elif example.name == "batch_local.py":  # the real local model: its words vary, the shape does not
+        lines = result.stdout.splitlines()
+        assert "completed, 3/3 succeeded" in lines[0]
+        assert [line.split(":", 1)[0] for line in lines[1:]] == ["fantasy", "horror", "mystery"]
     elif example.name == "mcp_tools.py":  # the fake provider asks for get_weather; a real MCP server answers
         assert result.stdout.count("tool: Sunny, 21 degrees in Paris.") == 2
         assert CANNED in result.stdout

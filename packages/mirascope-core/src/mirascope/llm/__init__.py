@@ -65,6 +65,7 @@ from .tools import BaseTool, Context, Tool, tool
 
 if TYPE_CHECKING:
     from . import instrumentation, mcp
+    from .batch import BatchJob, batch
     from .realtime import AudioFormat, RealtimeEvent, RealtimeSession, realtime
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BaseTool",
+    "BatchJob",
     "CacheControl",
     "Call",
     "CallParams",
@@ -135,6 +137,7 @@ __all__ = [
     "Video",
     "WebSearch",
     "agent",
+    "batch",
     "call",
     "client",
     "context",
@@ -180,4 +183,10 @@ def __getattr__(name: str) -> object:
 
         module = importlib.import_module(f"{__name__}.realtime")
         return module if name == "realtime" else getattr(module, name)
+    if name == "batch" or name == "BatchJob":
+        # `llm.batch` loads with the first job; the module itself is callable (`llm.batch(...)`).
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.batch")
+        return module if name == "batch" else module.BatchJob
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,6 +21,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 25.0,
         "cache_read_price": 0.5,
         "cache_write_price": 6.25,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-opus-4-1": {
         "image_input": True,
@@ -37,6 +38,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 75.0,
         "cache_read_price": 1.5,
         "cache_write_price": 18.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-opus-4": {
         "image_input": True,
@@ -53,6 +55,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 75.0,
         "cache_read_price": 1.5,
         "cache_write_price": 18.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-sonnet-4-5": {
         "image_input": True,
@@ -69,6 +72,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-sonnet-4": {
         "image_input": True,
@@ -85,6 +89,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-haiku-4-5": {
         "image_input": True,
@@ -101,6 +106,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 5.0,
         "cache_read_price": 0.1,
         "cache_write_price": 1.25,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-7-sonnet": {
         "image_input": True,
@@ -117,6 +123,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-5-sonnet": {
         "image_input": True,
@@ -133,6 +140,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-5-haiku": {
         "image_input": True,
@@ -149,6 +157,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 4.0,
         "cache_read_price": 0.08,
         "cache_write_price": 1.0,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-opus": {
         "image_input": True,
@@ -165,6 +174,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 75.0,
         "cache_read_price": 1.5,
         "cache_write_price": 18.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-sonnet": {
         "image_input": True,
@@ -181,6 +191,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": 0.5,
     },
     "anthropic:claude-3-haiku": {
         "image_input": True,
@@ -197,6 +208,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 1.25,
         "cache_read_price": 0.03,
         "cache_write_price": 0.3,
+        "batch_discount": 0.5,
     },
     "google:gemini-3-pro-preview": {
         "image_input": True,
@@ -213,6 +225,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 12.0,
         "cache_read_price": 0.2,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "google:gemini-2.5-pro": {
         "image_input": True,
@@ -229,6 +242,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 0.125,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "google:gemini-2.5-flash": {
         "image_input": True,
@@ -245,6 +259,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 2.5,
         "cache_read_price": 0.03,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "google:gemini-2.5-flash-lite": {
         "image_input": True,
@@ -261,6 +276,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.01,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "google:gemini-2.0-flash": {
         "image_input": True,
@@ -277,6 +293,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.025,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "google:gemini-2.5-flash-image": {
         "image_input": True,
@@ -293,6 +310,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-5": {
         "image_input": True,
@@ -309,6 +327,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 0.125,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-5-mini": {
         "image_input": True,
@@ -325,6 +344,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 2.0,
         "cache_read_price": 0.025,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-5-nano": {
         "image_input": True,
@@ -341,6 +361,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.005,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-5-chat-latest": {
         "image_input": True,
@@ -357,6 +378,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 0.125,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-4.1": {
         "image_input": True,
@@ -373,6 +395,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 8.0,
         "cache_read_price": 0.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-4.1-mini": {
         "image_input": True,
@@ -389,6 +412,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 1.6,
         "cache_read_price": 0.1,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-4.1-nano": {
         "image_input": True,
@@ -405,6 +429,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.025,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-4o": {
         "image_input": True,
@@ -421,6 +446,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 1.25,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:gpt-4o-mini": {
         "image_input": True,
@@ -437,6 +463,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.6,
         "cache_read_price": 0.075,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:o1": {
         "image_input": True,
@@ -453,6 +480,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 60.0,
         "cache_read_price": 7.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:o3": {
         "image_input": True,
@@ -469,6 +497,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 8.0,
         "cache_read_price": 0.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:o3-mini": {
         "image_input": False,
@@ -485,6 +514,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 4.4,
         "cache_read_price": 0.55,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai:o4-mini": {
         "image_input": True,
@@ -501,6 +531,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 4.4,
         "cache_read_price": 0.275,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-5": {
         "image_input": True,
@@ -517,6 +548,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 0.125,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-5-mini": {
         "image_input": True,
@@ -533,6 +565,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 2.0,
         "cache_read_price": 0.025,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-5-nano": {
         "image_input": True,
@@ -549,6 +582,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.005,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-5-chat-latest": {
         "image_input": True,
@@ -565,6 +599,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 0.125,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4.1": {
         "image_input": True,
@@ -581,6 +616,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 8.0,
         "cache_read_price": 0.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4.1-mini": {
         "image_input": True,
@@ -597,6 +633,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 1.6,
         "cache_read_price": 0.1,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4.1-nano": {
         "image_input": True,
@@ -613,6 +650,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.4,
         "cache_read_price": 0.025,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4o": {
         "image_input": True,
@@ -629,6 +667,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": 1.25,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4o-mini": {
         "image_input": True,
@@ -645,6 +684,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.6,
         "cache_read_price": 0.075,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:o1": {
         "image_input": True,
@@ -661,6 +701,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 60.0,
         "cache_read_price": 7.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:o3": {
         "image_input": True,
@@ -677,6 +718,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 8.0,
         "cache_read_price": 0.5,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:o3-mini": {
         "image_input": False,
@@ -693,6 +735,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 4.4,
         "cache_read_price": 0.55,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:o4-mini": {
         "image_input": True,
@@ -709,6 +752,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 4.4,
         "cache_read_price": 0.275,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-audio": {
         "image_input": False,
@@ -725,6 +769,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "openai-completions:gpt-4o-audio-preview": {
         "image_input": False,
@@ -741,6 +786,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": 0.5,
     },
     "bedrock:anthropic.claude-sonnet-4-6": {
         "image_input": True,
@@ -757,6 +803,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": None,
     },
     "bedrock:anthropic.claude-sonnet-4-5-20250929-v1:0": {
         "image_input": True,
@@ -773,6 +820,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": None,
     },
     "bedrock:anthropic.claude-sonnet-4-20250514-v1:0": {
         "image_input": True,
@@ -789,6 +837,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": None,
     },
     "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0": {
         "image_input": True,
@@ -805,6 +854,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 15.0,
         "cache_read_price": 0.3,
         "cache_write_price": 3.75,
+        "batch_discount": None,
     },
     "bedrock:anthropic.claude-v2": {
         "image_input": False,
@@ -821,6 +871,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 24.0,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:amazon.nova-micro-v1:0": {
         "image_input": False,
@@ -837,6 +888,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.14,
         "cache_read_price": 0.00875,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:amazon.nova-lite-v1:0": {
         "image_input": True,
@@ -853,6 +905,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.24,
         "cache_read_price": 0.015,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:amazon.nova-pro-v1:0": {
         "image_input": True,
@@ -869,6 +922,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 3.2,
         "cache_read_price": 0.2,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:amazon.nova-2-lite-v1:0": {
         "image_input": True,
@@ -885,6 +939,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:meta.llama4-maverick-17b-instruct-v1:0": {
         "image_input": True,
@@ -901,6 +956,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.97,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:mistral.pixtral-large-2502-v1:0": {
         "image_input": True,
@@ -917,6 +973,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 6.0,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:mistral.mistral-large-3-675b-instruct": {
         "image_input": True,
@@ -933,6 +990,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:deepseek.r1-v1:0": {
         "image_input": False,
@@ -949,6 +1007,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 5.4,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:openai.gpt-oss-120b-1:0": {
         "image_input": False,
@@ -965,6 +1024,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.6,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:qwen.qwen3-32b-v1:0": {
         "image_input": False,
@@ -981,6 +1041,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 0.6,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:moonshot.kimi-k2-thinking": {
         "image_input": False,
@@ -997,6 +1058,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:writer.palmyra-x4-v1:0": {
         "image_input": False,
@@ -1013,6 +1075,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": 10.0,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
     "bedrock:zai.glm-4.7-flash": {
         "image_input": False,
@@ -1029,6 +1092,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "output_price": None,
         "cache_read_price": None,
         "cache_write_price": None,
+        "batch_discount": None,
     },
 }
 """Every known model's `llm.ModelInfo` fields, by id (`provider:model`)."""

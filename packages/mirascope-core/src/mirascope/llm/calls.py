@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeAlias, TypedDict, Unpack, cast, overload
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    ParamSpec,
+    Protocol,
+    TypeAlias,
+    TypedDict,
+    Unpack,
+    cast,
+    overload,
+)
 
 from . import _instruments
 from ._overloads import NonThinkingModel, ParamsBesidesThinking, deprecated
@@ -21,6 +34,9 @@ from .responses import AsyncCallResponse, CallResponse
 from .settings import changes_from_arguments
 from .streams import AsyncStream, Stream
 from .tools import AnyTool, Context, takes_context
+
+if TYPE_CHECKING:
+    from .batch import BatchJob, BatchMode, Prepared
 
 __all__ = ["AsyncCall", "Call", "DynamicConfig", "Prompt", "call"]
 
@@ -88,6 +104,15 @@ def _prepare(base: Model[Any], prompt: object, fn: Callable[..., object]) -> _Pr
     )
 
 
+def _arguments(item: object) -> tuple[tuple[object, ...], dict[str, object]]:
+    """A batch input as the prompt function's arguments: a tuple of them, a dict of keywords, or one value."""
+    if isinstance(item, tuple):
+        return cast("tuple[object, ...]", item), {}
+    if isinstance(item, Mapping):
+        return (), dict(cast("Mapping[str, object]", item))
+    return (item,), {}
+
+
 def _context_name(fn: Callable[..., object]) -> str | None:
     """The name of the prompt function's `llm.Context` parameter, if it takes one."""
     if not takes_context(fn):
@@ -131,6 +156,49 @@ class Call(Generic[P, R]):
         finally:
             _instruments.prompt_function.reset(token)
 
+    @overload
+    def batch(
+        self: Call[P, CallResponse[U]],
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[U]: ...
+    @overload
+    def batch(
+        self: Call[P, Stream[U]],
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[U]: ...
+    def batch(
+        self,
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[Any]:
+        """Run the prompt function once per input and submit the calls as one job (`llm.batch`).
+
+        Each input is the prompt function's arguments: a tuple of them, a dict of keyword
+        arguments, or any other value as the one positional argument. `mode="provider"` uses
+        the provider's batch API (half price, within 24 hours); `mode="concurrent"` makes the
+        calls, at most `concurrency` (default 8) at a time. `job.results()` has one response
+        or error per input, in order; a streaming call's job returns responses too.
+        """
+        from .batch import submit_prepared
+
+        prepared: list[Prepared] = []
+        for item in inputs:
+            args, kwargs = _arguments(item)
+            found = _prepare(self.model, self.fn(*args, **kwargs), self.fn)  # pyright: ignore[reportCallIssue]
+            prepared.append((found.model, found.messages, found.metadata, _context(self._context_name, args, kwargs)))
+        return submit_prepared(self.model, prepared, mode=mode, concurrency=concurrency, directory=directory)
+
     def _send(self, prepared: _Prepared, context: Context[Any] | None) -> R:
         if self.stream:
             return prepared.model.stream_with(prepared.messages, prepared.metadata, context)  # pyright: ignore[reportReturnType]
@@ -164,6 +232,50 @@ class AsyncCall(Generic[P, AR]):
             return await self._send(prepared, context)
         finally:
             _instruments.prompt_function.reset(token)
+
+    @overload
+    async def batch(
+        self: AsyncCall[P, AsyncCallResponse[U]],
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[U]: ...
+    @overload
+    async def batch(
+        self: AsyncCall[P, AsyncStream[U]],
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[U]: ...
+    async def batch(
+        self,
+        inputs: Iterable[Any],
+        *,
+        mode: BatchMode = "provider",
+        concurrency: int | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> BatchJob[Any]:
+        """`Call.batch` for an async prompt function: `job = await fn.batch(inputs)`.
+
+        The prompt function is awaited per input; the upload runs on a worker thread. The job's
+        `wait_async`, `results_async` and `cancel_async` keep the event loop free.
+        """
+        import asyncio
+
+        from .batch import submit_prepared
+
+        prepared: list[Prepared] = []
+        for item in inputs:
+            args, kwargs = _arguments(item)
+            found = _prepare(self.model, await self.fn(*args, **kwargs), self.fn)  # pyright: ignore[reportCallIssue]
+            prepared.append((found.model, found.messages, found.metadata, _context(self._context_name, args, kwargs)))
+        return await asyncio.to_thread(
+            submit_prepared, self.model, prepared, mode=mode, concurrency=concurrency, directory=directory
+        )
 
     async def _send(self, prepared: _Prepared, context: Context[Any] | None) -> AR:
         if self.stream:

@@ -73,13 +73,17 @@ class ModelInfo:
     """USD per million prompt tokens read from the provider's cache; `None` bills them as input."""
     cache_write_price: float | None = None
     """USD per million prompt tokens written to the provider's cache; `None` bills them as input."""
+    batch_discount: float | None = None
+    """The share of these prices its provider's batch API bills (`0.5`: half); `None` when the
+    table has no batch price for it."""
 
-    def cost(self, usage: Usage) -> float | None:
+    def cost(self, usage: Usage, batch: bool = False) -> float | None:
         """What `usage` costs on this model in USD; `None` when its input or output price is unknown.
 
         Cached prompt tokens are priced as cache reads or writes, the rest of the prompt as
         input, and every output token, reasoning included, as output (providers bill thinking as
-        output).
+        output). `batch=True` prices a call of a provider batch (`llm.batch`): the list price
+        times `batch_discount`, or `None` when the table has no batch price.
         """
         input_price = self.input_price
         output_price = self.output_price
@@ -91,6 +95,10 @@ class ModelInfo:
         write_price = input_price if self.cache_write_price is None else self.cache_write_price
         uncached = max(usage.input_tokens - read - write, 0)
         total = uncached * input_price + read * read_price + write * write_price + usage.output_tokens * output_price
+        if batch:
+            if self.batch_discount is None:
+                return None
+            total *= self.batch_discount
         return total / 1_000_000
 
 
@@ -159,8 +167,10 @@ def model_info(model_id: KnownModel | str) -> ModelInfo | None:
     return info
 
 
-def cost_of(model_id: str, usage: Usage, provider_model: str | None = None) -> float | None:
+def cost_of(model_id: str, usage: Usage, provider_model: str | None = None, batch: bool = False) -> float | None:
     """What `usage` cost on `model_id` in USD; `None` for a model or price not in the table.
+
+    `batch=True` prices a call of a provider batch (see `ModelInfo.cost`).
 
     A model id not in the table is tried again with the model name the provider reported
     (`provider_model`), under the same provider: an alias the table lacks may answer with a
@@ -173,7 +183,7 @@ def cost_of(model_id: str, usage: Usage, provider_model: str | None = None) -> f
         info = model_info(f"{model_id.partition(':')[0]}:{provider_model}")
         if info is None:
             return None
-    return info.cost(usage)
+    return info.cost(usage, batch)
 
 
 def model_taking(field: str, provider: str) -> str | None:

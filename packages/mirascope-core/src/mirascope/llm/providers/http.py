@@ -52,6 +52,7 @@ __all__ = [
     "post_json_async",
     "retry_after_seconds",
     "stream_transport_error",
+    "transport_error",
 ]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -152,7 +153,7 @@ def post_json(
             response = http.send(sent, stream=True)
             read_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
-            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+            error: APIError = transport_error(provider.name, client, exc, attempts.deadline)
         except APIError as exc:  # too large, or past the total timeout: final
             exc.attempts = attempts.count
             raise
@@ -188,7 +189,7 @@ async def post_json_async(
             response = await http.send(sent, stream=True)
             await aread_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
-            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+            error: APIError = transport_error(provider.name, client, exc, attempts.deadline)
         except APIError as exc:  # too large, or past the total timeout: final
             exc.attempts = attempts.count
             raise
@@ -230,7 +231,7 @@ def open_stream(
                 return response
             read_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
-            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+            error: APIError = transport_error(provider.name, client, exc, attempts.deadline)
         except APIError as exc:  # too large, or past the total timeout: final
             exc.attempts = attempts.count
             raise
@@ -266,7 +267,7 @@ async def open_stream_async(
                 return response
             await aread_body(provider.name, client, response, attempts)
         except httpx.HTTPError as exc:
-            error: APIError = _transport_error(provider.name, client, exc, attempts.deadline)
+            error: APIError = transport_error(provider.name, client, exc, attempts.deadline)
         except APIError as exc:  # too large, or past the total timeout: final
             exc.attempts = attempts.count
             raise
@@ -361,7 +362,7 @@ def stream_transport_error(
     if isinstance(exc, LimitExceeded):
         return too_large_error(provider, client, "max_event_bytes")
     if isinstance(exc, httpx.HTTPError):
-        error = _transport_error(provider, client, exc, deadline)
+        error = transport_error(provider, client, exc, deadline)
         if isinstance(error, ConnectionError):
             error = ConnectionError(
                 f"the connection to {shown_url(client.base_url)} broke mid-stream: {str(exc) or type(exc).__name__}",
@@ -422,7 +423,7 @@ def _phase_seconds(exc: httpx.HTTPError, phase: TimeoutPhase) -> float | None:
     return timeouts.get(phase)
 
 
-def _transport_error(provider: str, client: Client, exc: httpx.HTTPError, deadline: float | None = None) -> APIError:
+def transport_error(provider: str, client: Client, exc: httpx.HTTPError, deadline: float | None = None) -> APIError:
     """The `llm.APIError` for a network failure, chained to `exc` with its credentials taken out.
 
     An httpx exception keeps its request, auth headers and all: `scrub` drops it, and redacts

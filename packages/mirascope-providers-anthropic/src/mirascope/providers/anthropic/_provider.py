@@ -25,6 +25,8 @@ from .stream import MessagesStream
 if TYPE_CHECKING:
     import httpx
 
+    from .batches import AnthropicBatches
+
 __all__ = ["AnthropicProvider"]
 
 API_VERSION = "2023-06-01"
@@ -145,6 +147,12 @@ class AnthropicProvider:
     def decode(self, request: Request, body: Any) -> Decoded:
         """The assistant message, finish reason and usage of a reply."""
         return decode.decode(request, body)
+
+    def batch_api(self, client: llm.Client) -> AnthropicBatches:
+        """The Message Batches API (`/v1/messages/batches`) through `client`, for `llm.batch` jobs."""
+        from .batches import AnthropicBatches
+
+        return AnthropicBatches(self, client)
 
     def error(self, request: Request, response: httpx.Response) -> llm.APIError:
         """The `llm.APIError` for a failed reply, typed by Anthropic's `error.type`."""

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from mirascope import llm
     from mirascope.llm.providers.realtime import RealtimeCodec, RealtimeSetup
 
+    from .batches import GeminiBatchAPI
+
 __all__ = ["GoogleProvider"]
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -168,6 +170,27 @@ class GoogleProvider:
         from .realtime import make_codec  # loaded with the first realtime session
 
         return make_codec(self, setup, client)
+
+    def batch_api(self, client: llm.Client) -> GeminiBatchAPI:
+        """Gemini's Batch Mode for `llm.batch` (see `batches`), on the Gemini API only.
+
+        Vertex AI runs batches as batch prediction jobs over Cloud Storage or BigQuery, a
+        different API that Mirascope does not speak: there `llm.FeatureNotSupportedError` is
+        raised before anything is sent, pointing at `mode="concurrent"`.
+        """
+        if client.options.get("vertexai"):
+            from mirascope import llm
+
+            raise llm.FeatureNotSupportedError(
+                "google: Vertex AI runs batches as batch prediction jobs, which Mirascope does not "
+                'support; run the job as concurrent calls with mode="concurrent" (e.g. '
+                'llm.batch(model, inputs, mode="concurrent")), or use the Gemini API (no vertexai=True).',
+                model="google",
+                feature="batch",
+            )
+        from .batches import GeminiBatchAPI  # loaded with the first batch job
+
+        return GeminiBatchAPI(self, client)
 
     def stream_decoder(self, request: Request) -> StreamDecoder:
         """A decoder for one `streamGenerateContent` reply."""

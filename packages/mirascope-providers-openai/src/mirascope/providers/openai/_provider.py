@@ -31,9 +31,12 @@ if TYPE_CHECKING:
     from mirascope import llm
     from mirascope.llm.providers.realtime import RealtimeSetup
 
+    from .batches import OpenAIBatchAPI
     from .realtime import OpenAIRealtimeCodec
 
 _OPENAI_OPTIONS = frozenset({"organization", "project"})
+_BATCH_SERVICES = frozenset({"openai", "azure"})
+"""The services with OpenAI's Batch API (`/files` + `/batches`) under their API root."""
 
 
 class _OpenAIProtocol:
@@ -137,6 +140,12 @@ class ResponsesProvider(_OpenAIProtocol):
 
         return realtime_codec(self, setup, client)
 
+    def batch_api(self, client: llm.Client) -> OpenAIBatchAPI:
+        """`llm.batch` jobs on the Batch API, each line a `/v1/responses` call."""
+        from .batches import OpenAIBatchAPI  # loaded with the first batch, not with the provider
+
+        return OpenAIBatchAPI(self, client, endpoint="/v1/responses")
+
 
 class CompletionsProvider(_OpenAIProtocol):
     """`openai-completions:` and the OpenAI-compatible services — Chat Completions."""
@@ -159,3 +168,24 @@ class CompletionsProvider(_OpenAIProtocol):
 
     def stream_decoder(self, request: Request) -> CompletionsStream:
         return CompletionsStream(self, request)
+
+    def batch_api(self, client: llm.Client) -> OpenAIBatchAPI:
+        """`llm.batch` jobs on the Batch API, each line a `/v1/chat/completions` call.
+
+        Raises:
+            FeatureNotSupportedError: An OpenAI-compatible service, which has no batch API here.
+        """
+        if self.service.name not in _BATCH_SERVICES:
+            from mirascope.llm.exceptions import FeatureNotSupportedError
+
+            # Core asks for `batch_api` only when the provider has one; this provider class also
+            # serves the compatible services, so it refuses for them as core would.
+            raise FeatureNotSupportedError(
+                f"the {self.name!r} provider has no batch API in Mirascope; run the job as concurrent calls "
+                'instead with mode="concurrent" (e.g. llm.batch(model, inputs, mode="concurrent")).',
+                model=f"{self.name}:",
+                feature="batch",
+            )
+        from .batches import OpenAIBatchAPI
+
+        return OpenAIBatchAPI(self, client, endpoint="/v1/chat/completions")
