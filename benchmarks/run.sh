@@ -21,6 +21,8 @@ echo
 echo
 "${UV[@]}" run --no-sync python benchmarks/bench_realtime.py
 echo
+"${UV[@]}" run --no-sync python benchmarks/bench_batch.py
+echo
 # Bedrock beside raw httpx and boto3 (boto3 in a venv of its own, .cache/bench-boto3; network on first use).
 "${UV[@]}" run --no-sync python benchmarks/bench_bedrock.py
 echo

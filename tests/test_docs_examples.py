@@ -50,6 +50,9 @@ def test_docs_example_runs_against_a_local_provider(example: Path, fake_provider
     if example.name in REALTIME:
         _run_realtime_example(example, REALTIME[example.name])
         return
+    if example.name == "batch_openai.py":
+        _run_batch_example(example)
+        return
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-test",
@@ -95,3 +98,20 @@ def _run_realtime_example(example: Path, recording: str) -> None:
     else:
         assert "Hi there!" in result.stdout
         assert "samples (audio/pcm;rate=24000) into reply.wav" in result.stdout
+
+
+def _run_batch_example(example: Path) -> None:
+    from tests.support.openai_batch_server import OpenAIBatchServer
+
+    with OpenAIBatchServer(api_key="sk-test") as server:
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{server.url}/v1"}
+        result = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        (upload,) = server.requests("POST", "/v1/files")  # one job, one file: every call went in it
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("submitted batch_")
+    assert lines[0].endswith(": 3 calls")
+    assert [line.split(":", 1)[0] for line in lines[1:4]] == ["fantasy", "horror", "mystery"]
+    assert all("failed" not in line for line in lines[1:4])
+    assert lines[-1] == "status: completed"
+    assert upload.body.count(b'"custom_id"') == 3
