@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, assert_type
 
 from mirascope import llm
@@ -9,6 +10,7 @@ from mirascope.llm.batch import BatchJob
 from mirascope.llm.providers.batches import BatchCounts, BatchStatus
 
 
+@dataclass
 class Book:
     title: str
 

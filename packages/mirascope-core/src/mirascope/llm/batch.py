@@ -30,9 +30,9 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TextIO, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TextIO, TypeAlias, TypeVar, cast
 
 from ._typevars import T
 from .exceptions import APIError, Error, FeatureNotSupportedError, UsageError
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from .tools import AnyTool, Context
 
 __all__ = ["BatchCounts", "BatchJob", "BatchMode", "BatchStatus", "load", "submit"]
+
+R = TypeVar("R")
 
 BatchMode: TypeAlias = Literal["provider", "concurrent"]
 """How a job runs: the provider's batch API, or bounded concurrent calls."""
@@ -259,12 +261,12 @@ class BatchJob(Generic[T]):
 
     def _refresh(self) -> None:
         """Ask the provider for each unfinished part's state (provider mode)."""
-        _, _, api = self._connect()
+        _, client, api = self._connect()
         changed = False
         for part in self._data["parts"]:
             if part["state"] in TERMINAL_STATUSES:
                 continue
-            state = api.status(part["provider_batch_id"])
+            state = _retried(client, lambda part=part: api.status(part["provider_batch_id"]))
             counts = state.counts
             entry = {
                 "state": state.state,
@@ -398,18 +400,27 @@ class BatchJob(Generic[T]):
 
     def _download(self) -> None:
         """Save each finished part's results not saved yet; a part is marked done once all are fsynced."""
-        _, _, api = self._connect()
+        _, client, api = self._connect()
         for part in self._data["parts"]:
             if part.get("done") or part["state"] not in TERMINAL_STATUSES:
                 continue
-            saved = _read_results(self._results_path)
-            wanted = set(part["custom_ids"])
-            with self._results_path.open("a+b") as file:
-                file.seek(0, os.SEEK_END)
-                if file.tell():
-                    file.seek(-1, os.SEEK_END)
-                    if file.read(1) != b"\n":  # a line cut short by a crash: start a fresh one
-                        file.write(b"\n")
+            # A download cut off (a dropped connection, a 5xx) is taken up again as a call would
+            # be retried: what was saved stays saved, and only the rest is kept from the next try.
+            _retried(client, lambda part=part: self._download_part(api, part))
+            part["done"] = True
+            with self._lock:
+                self._save()
+
+    def _download_part(self, api: BatchAPI, part: dict[str, Any]) -> None:
+        saved = _read_results(self._results_path)
+        wanted = set(part["custom_ids"])
+        with self._results_path.open("a+b") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell():
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":  # a line cut short by a crash: start a fresh one
+                    file.write(b"\n")
+            try:
                 for result in api.results(part["provider_batch_id"]):
                     if result.custom_id not in wanted or result.custom_id in saved:
                         continue
@@ -420,11 +431,9 @@ class BatchJob(Generic[T]):
                         entry["body"] = result.body
                     saved[result.custom_id] = entry
                     file.write(json.dumps(entry).encode() + b"\n")
+            finally:  # what arrived before a failure is kept, for the next try to go on from
                 file.flush()
                 os.fsync(file.fileno())
-            part["done"] = True
-            with self._lock:
-                self._save()
 
     def _decoded(self) -> list[CallResponse[T] | Error]:
         saved = _read_results(self._results_path)
@@ -529,6 +538,27 @@ class BatchJob(Generic[T]):
     async def cancel_async(self) -> None:
         """The async form of `cancel`."""
         await asyncio.to_thread(self.cancel)
+
+
+def _retried(client: Client, action: Callable[[], R]) -> R:
+    """`action()`, tried again after a retryable failure as a call would be (the client's `max_retries`).
+
+    For what is safe to repeat: asking a batch's state, downloading its results. Submitting
+    is never retried here: a repeat could run, and bill, the whole batch twice.
+    """
+    from ._retries import sleep
+    from .providers.http import attempts_for
+
+    attempts = attempts_for(client)
+    while True:
+        attempts.count += 1
+        try:
+            return action()
+        except APIError as error:
+            wait = attempts.wait(error)
+            if wait is None:
+                raise
+            sleep(wait)
 
 
 def _overall(states: Sequence[str]) -> BatchStatus:
