@@ -162,6 +162,7 @@ class Server:
         self.started = 0
         self.gate = 1
         self.expected_calls = 0
+        self.unavailable = 0  # the next GETs answered 503, as a provider's blip
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -243,6 +244,9 @@ class Server:
 
     def get(self, path: str) -> tuple[int, object, str]:
         with self.lock:
+            if self.unavailable:
+                self.unavailable -= 1
+                return 503, {"error": {"message": "try again"}}, "application/json"
             parts = path.split("/")
             batch = self.batches.get(parts[2])
             if batch is None:
@@ -407,6 +411,16 @@ def test_a_download_cut_short_is_resumed_without_loss_or_duplicates(
     lines = (tmp_path / "jobs" / f"{job.id}.results.jsonl").read_text().splitlines()
     ids = [json.loads(line)["custom_id"] for line in lines]
     assert sorted(ids) == [f"r00000{i}" for i in range(8)]  # each line exactly once
+
+
+def test_a_blip_while_checking_or_downloading_is_retried(server: Server, provider: BatchTestProvider) -> None:
+    job = llm.batch(llm.model("batchtest:echo"), ["a", "b"])
+    server.unavailable = 1  # the first state check fails
+    job.wait(progress=False, poll_interval=FAST)
+    assert job.status == "completed"
+    server.unavailable = 1  # so does the first download
+    assert contents(job.results()) == ["A", "B"]
+    assert server.downloads == 1  # the 503 was no download; the retry was
 
 
 def test_a_line_cut_short_in_the_results_file_is_skipped(server: Server, provider: BatchTestProvider) -> None:
