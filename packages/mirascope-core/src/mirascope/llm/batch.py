@@ -235,6 +235,7 @@ class BatchJob(Generic[T]):
         self._provider: Provider | None = None
         self._client: Client | None = None
         self._results: list[CallResponse[T] | Error] | None = None
+        self._saved: dict[str, dict[str, Any]] | None = None  # the results file, as read or downloaded here
 
     def __repr__(self) -> str:
         return f"<llm.BatchJob {self.id} {self.mode} {self.model.id!r} lines={self._data['lines']}>"
@@ -401,18 +402,21 @@ class BatchJob(Generic[T]):
     def _download(self) -> None:
         """Save each finished part's results not saved yet; a part is marked done once all are fsynced."""
         _, client, api = self._connect()
-        for part in self._data["parts"]:
-            if part.get("done") or part["state"] not in TERMINAL_STATUSES:
-                continue
+        pending = [part for part in self._data["parts"] if not part.get("done") and part["state"] in TERMINAL_STATUSES]
+        if not pending:
+            return
+        # Read once: the results saved so far (by this process, or one that died part-way).
+        saved = self._saved if self._saved is not None else _read_results(self._results_path)
+        self._saved = saved
+        for part in pending:
             # A download cut off (a dropped connection, a 5xx) is taken up again as a call would
             # be retried: what was saved stays saved, and only the rest is kept from the next try.
-            _retried(client, lambda part=part: self._download_part(api, part))
+            _retried(client, lambda part=part: self._download_part(api, part, saved))
             part["done"] = True
             with self._lock:
                 self._save()
 
-    def _download_part(self, api: BatchAPI, part: dict[str, Any]) -> None:
-        saved = _read_results(self._results_path)
+    def _download_part(self, api: BatchAPI, part: dict[str, Any], saved: dict[str, dict[str, Any]]) -> None:
         wanted = set(part["custom_ids"])
         with self._results_path.open("a+b") as file:
             file.seek(0, os.SEEK_END)
@@ -436,7 +440,8 @@ class BatchJob(Generic[T]):
                 os.fsync(file.fileno())
 
     def _decoded(self) -> list[CallResponse[T] | Error]:
-        saved = _read_results(self._results_path)
+        # What this process downloaded is at hand; only a job loaded after its download reads the file.
+        saved = self._saved if self._saved is not None else _read_results(self._results_path)
         parts_by_id = {cid: part for part in self._data["parts"] for cid in part["custom_ids"]}
         messages = self._line_messages() if not self._requests else {}
         provider, client = self.model._resolve()  # pyright: ignore[reportPrivateUsage]
@@ -467,15 +472,12 @@ class BatchJob(Generic[T]):
     def _response(
         self, provider: Provider, client: Client, request: Request, custom_id: str, body: object
     ) -> CallResponse[T]:
-        import attrs
-
         from ._decoding import decode_reply
-        from .known_models import cost_of
         from .responses import CallResponse, made_response
 
         decoded = decode_reply(provider, request, body)
         metadata = {**self._metadata.get(custom_id, {}), "batch": self.id}
-        response = made_response(
+        return made_response(
             cast("type[CallResponse[T]]", CallResponse),
             self.model,
             request,
@@ -484,10 +486,8 @@ class BatchJob(Generic[T]):
             client,
             metadata,
             self._contexts.get(custom_id),
+            batch=self.mode == "provider",
         )
-        if response.usage is None or self.mode != "provider":
-            return response
-        return attrs.evolve(response, cost=cost_of(self.model.id, response.usage, decoded.provider_model, batch=True))
 
     def _line_messages(self) -> dict[str, tuple[Message, ...]]:
         from .messages import Message

@@ -242,8 +242,12 @@ def made_response(
     metadata: Mapping[str, object],
     context: Context[Any] | None = None,
     observers: tuple[Any, ...] = (),
+    batch: bool = False,
 ) -> _R:
-    """The response to `request`, which `model` made: from a call's body or a stream's events."""
+    """The response to `request`, which `model` made: from a call's body or a stream's events.
+
+    `batch=True` prices it as a call of a provider batch (the model table's `batch_discount`).
+    """
     settings = model.settings
     message, finish_reason = decoded.message, decoded.finish_reason
     if settings.format is not None:
@@ -254,7 +258,7 @@ def made_response(
         model=model.id,
         finish_reason=finish_reason,
         usage=usage,
-        cost=None if usage is None else cost_of(model.id, usage, decoded.provider_model),
+        cost=None if usage is None else cost_of(model.id, usage, decoded.provider_model, batch=batch),
         id=decoded.id,
         provider_model=decoded.provider_model,
         raw=raw,
