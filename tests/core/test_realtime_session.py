@@ -1235,3 +1235,52 @@ def test_session_usage_is_the_sum_of_its_turns() -> None:
         llm.Usage(input_tokens=20, output_tokens=2),
     ]
     assert total == llm.Usage(input_tokens=30, output_tokens=3, cache_read_tokens=4)
+
+
+def test_a_gemini_transcript_trailing_its_turn_opens_no_reply_and_a_text_turn_goes_out_at_once() -> None:
+    async def script(peer: Peer) -> None:
+        await gemini_opened(peer)
+        await peer.expect("clientContent")
+        await peer.send(
+            {"serverContent": {"outputTranscription": {"text": "Hello"}}},
+            gemini_audio(SPEECH_1),
+            {"serverContent": {"turnComplete": True}},
+            # Gemini's transcript may trail the turn it belongs to.
+            {"serverContent": {"outputTranscription": {"text": " there."}}},
+        )
+        await peer.expect("clientContent")  # the second turn arrives: it was not held back
+        await peer.send(
+            {"serverContent": {"outputTranscription": {"text": "Bye."}}},
+            {"serverContent": {"turnComplete": True}},
+        )
+
+    async def run() -> tuple[list[Any], tuple[llm.Message, ...]]:
+        events: list[Any] = []
+        async with ScriptServer(script, binary=True) as server:
+            async with llm.realtime(GEMINI, output="audio", client=google_client(server.port)) as session:
+                await session.send("Say hello.")
+                async for event in session:
+                    events.append(event)
+                    if isinstance(event, llm.realtime.OutputTranscript) and event.text == " there.":
+                        break
+                await session.send("Now say bye.")
+                async for event in session:
+                    events.append(event)
+                    if isinstance(event, llm.realtime.TurnEnd):
+                        break
+                messages = session.messages
+            await server.finished()
+        return events, messages
+
+    events, messages = asyncio.run(run())
+    assert kinds(events) == [
+        "OutputTranscript",
+        "AudioDelta",
+        "TurnEnd",
+        "OutputTranscript",
+        "OutputTranscript",
+        "TurnEnd",
+    ]
+    assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[1].text == "Hello there."  # the trailing words joined their own reply
+    assert messages[3].text == "Bye."

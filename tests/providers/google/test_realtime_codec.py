@@ -605,8 +605,17 @@ def test_usage_between_replies_belongs_to_none() -> None:
     codec.decode({**_content(turnComplete=True), "usageMetadata": {"promptTokenCount": 10}})
     assert codec.decode({"usageMetadata": {"promptTokenCount": 99}}) == []
 
+    codec.user_text("Once more.", respond=True)
     codec.decode(_content(outputTranscription={"text": "Again"}))
     assert codec.decode(_content(turnComplete=True)) == [ResponseDone()]
+
+
+def test_a_transcript_trailing_a_finished_reply_opens_no_new_one() -> None:
+    codec = _codec()
+    codec.decode(_content(outputTranscription={"text": "Hi"}))
+    codec.decode(_content(turnComplete=True))
+    # Nothing was asked since: these words are the last reply's, and no end would come for a new one.
+    assert codec.decode(_content(outputTranscription={"text": " there."})) == [OutputTranscript(" there.")]
 
 
 def test_a_tool_call_without_an_id_gets_one_that_is_not_sent_back() -> None:

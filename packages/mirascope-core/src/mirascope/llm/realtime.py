@@ -525,6 +525,7 @@ class RealtimeSession:
         self._ready: deque[RealtimeEvent] = deque()
         self._turns: list[_Turn] = []
         self._assistant: _Turn | None = None
+        self._last: _Turn | None = None  # the reply that ended last
         self._user_audio: _Turn | None = None
         self._by_item: dict[str, _Turn] = {}
         self._early: dict[str, list[str]] = {}
@@ -865,16 +866,14 @@ class RealtimeSession:
             item = items[0]
             kind = type(item)
             if kind is AudioDelta or kind is TextDelta or kind is OutputTranscript:
-                turn = self._assistant or self._new_assistant()
+                turn = self._assistant or self._turn_for(kind)
                 if type(item) is AudioDelta:
                     turn.audio.append(item.data)
-                    self._ready.append(item)
                 elif type(item) is TextDelta:
                     turn.text.append(item.text)
-                    self._ready.append(item)
                 elif type(item) is OutputTranscript:
                     turn.transcript.append(item.text)
-                    self._ready.append(item)
+                self._ready.append(item)  # pyright: ignore[reportArgumentType]
                 return ()
         return items
 
@@ -886,7 +885,7 @@ class RealtimeSession:
             if isinstance(item, (AudioDelta, TextDelta, OutputTranscript)):
                 if self._discarding:
                     continue  # after `interrupt()`: the rest of the reply is not heard
-                turn = self._assistant or self._new_assistant()
+                turn = self._assistant or self._turn_for(type(item))
                 if isinstance(item, AudioDelta):
                     turn.audio.append(item.data)
                 elif isinstance(item, TextDelta):
@@ -935,6 +934,12 @@ class RealtimeSession:
         if outbox:
             await self._send(outbox)
 
+    def _turn_for(self, kind: type) -> _Turn:
+        """The message a piece of the model's output goes to when no reply is being assembled."""
+        if kind is OutputTranscript and not self._responding and self._last is not None:
+            return self._last  # words trailing a reply that ended (Gemini's transcript may) belong to it
+        return self._new_assistant()
+
     def _new_assistant(self) -> _Turn:
         turn = self._assistant = _Turn("assistant", self._codec.output_format)
         self._turns.append(turn)
@@ -973,6 +978,7 @@ class RealtimeSession:
                 return follow_up
         finish: FinishReason = "other" if self._interrupted else done.finish_reason
         turn, model_id = self._assistant or _Turn("assistant"), self.model_id
+        self._last = self._assistant
         self._ready.append(
             TurnEnd(message=lambda: turn.message(model_id), usage=self._turn_usage, finish_reason=finish)
         )

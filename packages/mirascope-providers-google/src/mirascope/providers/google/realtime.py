@@ -162,6 +162,7 @@ class GeminiLiveCodec:
         self._activity_open = False  # manual turns: activityStart sent, activityEnd not yet
         self._usage: dict[str, Any] | None = None  # the latest usageMetadata of the reply in progress
         self._generated_ids = 0
+        self._after_reply = False  # a reply ended, and no user input went out since
 
     def __repr__(self) -> str:
         return f"<Gemini Live codec for {self._model_id!r}>"
@@ -192,10 +193,12 @@ class GeminiLiveCodec:
 
     def user_text(self, text: str, *, respond: bool) -> list[dict[str, Any]]:
         """A user turn; `turnComplete` asks for the answer."""
+        self._after_reply = False
         return [{"clientContent": {"turns": [{"parts": [{"text": text}], "role": "user"}], "turnComplete": respond}}]
 
     def audio(self, pcm: bytes) -> list[dict[str, Any]]:
         """A chunk of the user's speech (opening the spoken turn first, with manual turn detection)."""
+        self._after_reply = False
         messages: list[dict[str, Any]] = []
         if self._manual and not self._activity_open:
             messages.append({"realtimeInput": {"activityStart": {}}})
@@ -315,7 +318,10 @@ class GeminiLiveCodec:
                 events.extend(_part_events(part))
         said = _text_of(content.get("outputTranscription"))
         if said:
-            self._start(events)
+            # Words of a reply that already ended (its transcript can trail its `turnComplete`)
+            # open no new reply: nothing was asked since, and no end would come for it.
+            if not self._after_reply:
+                self._start(events)
             events.append(OutputTranscript(said))
         if content.get("interrupted"):
             events.append(Interrupted())
@@ -331,6 +337,7 @@ class GeminiLiveCodec:
                 self._start(events)
                 events.append(ResponseDone(usage=self._take_usage(), finish_reason="stop"))
                 self._reply = "idle"
+                self._after_reply = True
         for key in content:
             if key not in _SERVER_CONTENT_KEYS:
                 events.extend(ignore_unknown(_PROVIDER, f"serverContent.{key}"))
