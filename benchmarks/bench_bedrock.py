@@ -93,6 +93,14 @@ def ours_and_floor(url: str, rounds: int, calls: int, streams: int) -> dict[str,
         reply = http.post(f"{url}/model/{quoted}/converse", content=body, headers=signed["converse"])
         return json.loads(reply.content)
 
+    def signed_floor_call() -> object:  # the floor, signing each request as a real client must
+        target = f"{url}/model/{quoted}/converse"
+        headers = {"content-type": "application/json"}
+        headers |= sign(
+            method="POST", url=target, headers=headers, payload=body, credentials=credentials, region=REGION
+        )
+        return json.loads(http.post(target, content=body, headers=headers).content)
+
     def our_call() -> object:
         return model.call("Recommend a fantasy book")
 
@@ -104,11 +112,13 @@ def ours_and_floor(url: str, rounds: int, calls: int, streams: int) -> dict[str,
     def our_stream() -> object:
         return sum(1 for _ in model.stream("Recommend a fantasy book"))
 
-    for fn in (floor_call, our_call, floor_stream, our_stream):
+    for fn in (floor_call, signed_floor_call, our_call, floor_stream, our_stream):
         _per(fn, 5)  # warm up
-    marks: dict[str, list[float]] = {name: [] for name in ("floor call", "ours call", "floor stream", "ours stream")}
+    names = ("floor call", "signed floor call", "ours call", "floor stream", "ours stream")
+    marks: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
         marks["floor call"].append(_per(floor_call, calls))
+        marks["signed floor call"].append(_per(signed_floor_call, calls))
         marks["ours call"].append(_per(our_call, calls))
         marks["floor stream"].append(_per(floor_stream, streams))
         marks["ours stream"].append(_per(our_stream, streams))
@@ -223,8 +233,10 @@ def main() -> None:
     print("Bedrock (Converse) beside raw httpx and boto3, same local server, same run (median of rounds)")
     floor_call, floor_stream = marks["floor call"], marks["floor stream"] / events
     print(f"  call    raw httpx {floor_call * 1e6:7.1f} us")
-    ours_call = marks["ours call"]
+    ours_call, signed_call = marks["ours call"], marks["signed floor call"]
     print(f"          bedrock:  {ours_call * 1e6:7.1f} us   {ours_call / floor_call:.2f}x (target 1.10x)")
+    signed_ratio = ours_call / signed_call
+    print(f"          (raw httpx signing each request: {signed_call * 1e6:.1f} us; bedrock: {signed_ratio:.2f}x)")
     if "boto3 call" in marks:
         print(f"          boto3     {marks['boto3 call'] * 1e6:7.1f} us   {marks['boto3 call'] / floor_call:.2f}x")
     print(f"  event   raw httpx {floor_stream * 1e6:7.2f} us")
