@@ -35,6 +35,12 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture(autouse=True)
+def _batch_jobs_outside_the_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`llm.batch` saves jobs under `.mirascope/batches` of the working directory by default: not this checkout."""
+    monkeypatch.setenv("MIRASCOPE_BATCH_DIR", str(tmp_path_factory.mktemp("batches")))
+
+
+@pytest.fixture(autouse=True)
 def _fresh_parameter_warnings() -> None:
     """A parameter left out is logged once per process and provider; each test sees its own first time."""
     from mirascope.llm.providers import _parameters  # pyright: ignore[reportPrivateUsage]
