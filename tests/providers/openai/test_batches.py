@@ -448,8 +448,9 @@ def test_an_openai_compatible_service_has_no_batch_api_and_says_to_run_concurren
 
     with pytest.raises(llm.FeatureNotSupportedError, match='mode="concurrent"'):
         provider.batch_api(client)
-    with pytest.raises(llm.FeatureNotSupportedError, match='mode="concurrent"'):
+    with pytest.raises(llm.FeatureNotSupportedError, match='mode="concurrent"') as refused:
         llm.batch(llm.model("groq:llama-3.3-70b-versatile", client=client), ["x"])
+    assert refused.value.model == "groq:llama-3.3-70b-versatile"  # the job's model, not the provider's prefix
 
 
 # Through `llm.batch`: these run once core's `llm.batch` is in place.

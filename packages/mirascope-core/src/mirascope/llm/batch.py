@@ -588,7 +588,13 @@ def _batch_api(provider: Provider, client: Client, model_id: str) -> BatchAPI:
             model=model_id,
             feature="batch",
         )
-    return cast("BatchAPI", batch_api(client))
+    try:
+        return cast("BatchAPI", batch_api(client))
+    except FeatureNotSupportedError as error:
+        # A provider class serving several prefixes may refuse some of them (the OpenAI-compatible
+        # services); the model it names is then this job's.
+        error.model = model_id
+        raise
 
 
 # --- concurrent mode -----------------------------------------------------------------------------
