@@ -65,6 +65,7 @@ __all__ = [
     "refusal",
     "no_reply",
     "parse_json",
+    "parse_tool_args",
     "refuse_tool_cache_breakpoints",
     "refuse_provider_tools",
     "refuse_unsupported",
@@ -273,6 +274,22 @@ tool_call_delta, usage, finish_reason, raw))`.
 For a stream decoder's hot path: a decoder makes one chunk per event, and this skips the
 keyword handling of `llm.Chunk(...)`, a third of the cost of making one.
 """
+
+
+def parse_tool_args(text: str) -> dict[str, Any]:
+    """A tool call's arguments from the JSON text the model wrote: `{}` for none.
+
+    Text that is not a JSON object (a stream cut off mid-arguments, a model's slip, nesting past
+    the depth guard) is kept whole under `RAW_ARGS_KEY`, never dropped: the tool then reports
+    what it got.
+    """
+    if not text:
+        return {}
+    try:
+        value: object = parse_json(text)
+    except ValueError:
+        return {RAW_ARGS_KEY: text}
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {RAW_ARGS_KEY: text}
 
 
 def remember_secrets(secrets: Iterable[str]) -> None:

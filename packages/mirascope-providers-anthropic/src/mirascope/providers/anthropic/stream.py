@@ -8,10 +8,10 @@ equal, and `resume` sends back the same blocks either way.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mirascope import llm
-from mirascope.llm.providers import RAW_ARGS_KEY, Decoded, Request, new_chunk, no_reply, parse_json
+from mirascope.llm.providers import Decoded, Request, new_chunk, no_reply, parse_tool_args
 
 from . import decode
 
@@ -48,23 +48,12 @@ class _Block:
             if kind == "text" or kind == "thinking":
                 block[kind] = (block.get(kind) or "") + text
             else:
-                block["input"] = _input(text)
+                block["input"] = parse_tool_args(text)
         if self.signature is not None:
             block["signature"] = (block.get("signature") or "") + self.signature
         if self.citations is not None:
             block["citations"] = [*(block.get("citations") or ()), *self.citations]
         return block
-
-
-def _input(text: str) -> dict[str, Any]:
-    try:
-        value: object = parse_json(text)
-    except ValueError:
-        # A stream cut off mid-arguments: the text is kept, as the OpenAI decoders keep bad JSON.
-        return {RAW_ARGS_KEY: text}
-    if isinstance(value, dict):
-        return cast("dict[str, Any]", value)
-    return {RAW_ARGS_KEY: text}
 
 
 class MessagesStream:

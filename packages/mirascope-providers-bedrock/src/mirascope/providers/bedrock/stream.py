@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from mirascope import llm
-from mirascope.llm.providers import RAW_ARGS_KEY, Decoded, Request, new_chunk, no_reply, parse_json
+from mirascope.llm.providers import Decoded, Request, new_chunk, no_reply, parse_tool_args
 
 from . import decode
 
@@ -56,7 +56,7 @@ class _Block:
         text = "".join(self.pieces)
         if self.kind == _TOOL:
             call = dict(self.start or {})
-            call["input"] = _input(text)
+            call["input"] = parse_tool_args(text)
             return {"toolUse": call}
         if self.kind == _REASONING:
             if self.redacted is not None and not self.pieces and self.signature is None:
@@ -75,19 +75,6 @@ def _joined_base64(pieces: list[str]) -> str:
     if len(pieces) == 1:
         return pieces[0]  # the usual case, kept exactly as sent
     return base64.b64encode(b"".join(base64.b64decode(piece) for piece in pieces)).decode("ascii")
-
-
-def _input(text: str) -> dict[str, Any]:
-    if not text:
-        return {}  # a call without arguments streams no input at all
-    try:
-        value: object = parse_json(text)
-    except ValueError:
-        # A stream cut off mid-arguments: the text is kept, as the other decoders keep bad JSON.
-        return {RAW_ARGS_KEY: text}
-    if isinstance(value, dict):
-        return cast("dict[str, Any]", value)
-    return {RAW_ARGS_KEY: text}
 
 
 class ConverseStream:

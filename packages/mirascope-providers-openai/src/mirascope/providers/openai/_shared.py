@@ -6,7 +6,7 @@ import json
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import RAW_ARGS_KEY, Request, parse_json, refusal, warn_ignored
+from mirascope.llm.providers import Request, refusal, warn_ignored
 
 from .capabilities import effort_for_budget, is_reasoning_model, reasoning_efforts
 
@@ -121,12 +121,3 @@ def sampling_params(request: Request, body: dict[str, Any], *, top_k: bool) -> b
 def tool_arguments(call: llm.ToolCall) -> str:
     """A tool call's arguments as the JSON text OpenAI expects."""
     return json.dumps(call.args, separators=(",", ":"), ensure_ascii=False)
-
-
-def parse_arguments(text: str) -> dict[str, object]:
-    """Tool-call arguments from the model's JSON; malformed (or too deeply nested) JSON is kept, not dropped."""
-    try:
-        value: object = parse_json(text) if text else {}
-    except ValueError:
-        return {RAW_ARGS_KEY: text}
-    return obj(value) if isinstance(value, dict) else {RAW_ARGS_KEY: text}  # pyright: ignore[reportUnknownArgumentType]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from mirascope import llm
-from mirascope.llm.providers import Request, merge_provider_params, refusal
+from mirascope.llm.providers import Request, merge_provider_params, parse_tool_args, refusal
 from mirascope.llm.providers.realtime import (
     InputCommitted,
     Marker,
@@ -41,7 +41,7 @@ from mirascope.llm.realtime import (
     TurnDetection,
 )
 
-from ._shared import obj, objs, parse_arguments, tool_arguments
+from ._shared import obj, objs, tool_arguments
 from .errors import CODES
 
 if TYPE_CHECKING:
@@ -638,7 +638,7 @@ class OpenAIRealtimeCodec:
         call = llm.ToolCall(
             id=_id(message.get("call_id")) or "",
             name=_id(message.get("name")) or "",
-            args=parse_arguments(arguments) if isinstance(arguments, str) else {},
+            args=parse_tool_args(arguments) if isinstance(arguments, str) else {},
         )
         return [ToolUse(call)]
 

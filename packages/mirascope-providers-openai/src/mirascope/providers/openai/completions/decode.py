@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, no_reply
+from mirascope.llm.providers import Decoded, Request, no_reply, parse_tool_args
 
-from .._shared import obj, objs, parse_arguments
+from .._shared import obj, objs
 
 FINISH: dict[str | None, llm.FinishReason] = {
     "stop": "stop",
@@ -99,7 +99,7 @@ def parts_of(message: dict[str, Any]) -> list[llm.ContentPart]:
         parts.append(llm.Text(refusal))
     for call in objs(message.get("tool_calls")):
         function = obj(call.get("function"))
-        arguments = parse_arguments(function.get("arguments") or "")
+        arguments = parse_tool_args(function.get("arguments") or "")
         parts.append(llm.ToolCall(id=call.get("id") or "", name=function.get("name") or "", args=arguments))
     return parts
 

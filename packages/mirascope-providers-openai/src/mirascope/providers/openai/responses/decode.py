@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from mirascope import llm
-from mirascope.llm.providers import Decoded, Request, no_reply
+from mirascope.llm.providers import Decoded, Request, no_reply, parse_tool_args
 
-from .._shared import obj, objs, parse_arguments
+from .._shared import obj, objs
 
 _INCOMPLETE: dict[str, llm.FinishReason] = {
     "max_output_tokens": "max_tokens",
@@ -68,7 +68,7 @@ def decode(request: Request, body: dict[str, Any]) -> Decoded:
                     refused = True
                     parts.append(llm.Text(content.get("refusal") or ""))
         elif kind == "function_call":
-            arguments = parse_arguments(item.get("arguments") or "")
+            arguments = parse_tool_args(item.get("arguments") or "")
             parts.append(llm.ToolCall(id=item.get("call_id") or "", name=item.get("name") or "", args=arguments))
         elif kind == "reasoning":
             summary = "\n".join(s.get("text") or "" for s in objs(item.get("summary")))
