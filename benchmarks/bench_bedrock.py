@@ -20,10 +20,7 @@ interpreter.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import shutil
 import statistics
 import struct
 import subprocess
@@ -33,6 +30,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import sidecar
 from bench_call import local_server  # the same server process every call benchmark uses
 
 HERE = Path(__file__).parent
@@ -151,49 +149,9 @@ def boto3_inner(url: str, rounds: int, calls: int, streams: int) -> None:
     print(json.dumps({"boto3 call": statistics.median(calls_at), "boto3 stream": statistics.median(streams_at)}))
 
 
-def _uv() -> list[str] | None:
-    given = os.environ.get("UV")
-    if given and os.access(given, os.X_OK):
-        return [given]
-    found = shutil.which("uv")
-    return [found] if found else None
-
-
 def _venv_python() -> Path | None:
     """The boto3 virtualenv's Python (with our packages, editable), made on first use; `None` if it cannot be."""
-    python = VENV / "bin" / "python"
-    ours = ("mirascope-core", "mirascope-providers-bedrock")
-    stamp_text = (
-        BOTO3
-        + hashlib.sha256(b"".join((ROOT / "packages" / n / "pyproject.toml").read_bytes() for n in ours)).hexdigest()
-    )
-    stamp = VENV / "bench-requirements.txt"
-    if python.exists() and stamp.exists() and stamp.read_text() == stamp_text:
-        return python
-    uv = _uv()
-    if uv is None:
-        print("boto3 comparison skipped: uv not found (scripts/_uv.sh installs it)")
-        return None
-    steps = [
-        [*uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(VENV)],
-        [
-            *uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(python),
-            BOTO3,
-            *(arg for name in ours for arg in ("-e", str(ROOT / "packages" / name))),
-        ],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            print(f"boto3 comparison skipped: could not make {VENV} ({(done.stderr or done.stdout).strip()[-200:]})")
-            return None
-    stamp.write_text(stamp_text)
-    return python
+    return sidecar.prepared(VENV, [BOTO3], ("mirascope-core", "mirascope-providers-bedrock"), "boto3 comparison")
 
 
 def _import_seconds(python: Path | str, statement: str, runs: int = 9) -> float:

@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import importlib.metadata
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +29,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import sidecar
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -55,18 +54,6 @@ SETUPS = ("httpx", "openai", "openai+otel", "mirascope", "mirascope+lilypad")
 # The outer run, in the workspace's Python: make the virtualenv, then run the inner one there.
 
 
-def _uv() -> list[str] | None:
-    """uv, found as scripts/_uv.sh finds it (without installing it)."""
-    given = os.environ.get("UV")
-    if given and os.access(given, os.X_OK):
-        return [given]
-    found = shutil.which("uv")
-    if found:
-        return [found]
-    probe = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True, check=False)
-    return [sys.executable, "-m", "uv"] if probe.returncode == 0 else None
-
-
 def _wanted() -> list[str]:
     shared = []
     for name in SHARED:
@@ -77,45 +64,9 @@ def _wanted() -> list[str]:
     return [*PINS, *shared]
 
 
-def _python() -> Path:
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
 def prepare() -> Path | None:
     """The virtualenv's Python, made or brought up to date; `None` (having said why) if it cannot be."""
-    uv = _uv()
-    if uv is None:
-        print("openai-v2 comparison skipped: uv not found (scripts/_uv.sh installs it)")
-        return None
-    wanted = _wanted()
-    # Ours are installed editable, so their code is always the work tree's; their metadata
-    # (dependencies, entry points) only as of the install: a changed pyproject reinstalls them.
-    ours = hashlib.sha256(b"".join((ROOT / "packages" / name / "pyproject.toml").read_bytes() for name in OURS))
-    expected = "\n".join([*wanted, f"# pyproject.toml of ours: {ours.hexdigest()}"]) + "\n"
-    stamp = VENV / "bench-requirements.txt"
-    if _python().exists() and stamp.exists() and stamp.read_text() == expected:
-        return _python()
-    steps = [
-        [*uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(VENV)],
-        [
-            *uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(_python()),
-            *wanted,
-            *(arg for name in OURS for arg in ("-e", str(ROOT / "packages" / name))),
-        ],
-    ]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            why = (done.stderr or done.stdout).strip().splitlines()
-            print(f"openai-v2 comparison skipped: could not install {VENV} ({why[-1] if why else done.returncode})")
-            return None
-    stamp.write_text(expected)
-    return _python()
+    return sidecar.prepared(VENV, _wanted(), OURS, "openai-v2 comparison")
 
 
 # The inner run, in that virtualenv.
