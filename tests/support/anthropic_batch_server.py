@@ -28,7 +28,7 @@ import attrs
 
 from tests.support.fixtures import fixtures_dir, load
 from tests.support.meaning import structured_comparable
-from tests.support.replay import Received
+from tests.support.replay import Received, read_request
 
 CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 MAX_REQUESTS = 100_000
@@ -190,11 +190,7 @@ class AnthropicBatchServer:
                 pass
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                url = urlsplit(self.path)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                received = Received(self.command, url.path, url.query, headers, body, self.client_address)
+                received = read_request(self)
                 with server._lock:
                     server.received.append(received)
                 server._route(self, received)

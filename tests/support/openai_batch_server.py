@@ -21,12 +21,11 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import attrs
 
 from tests.support.fixtures import load
-from tests.support.replay import Received
+from tests.support.replay import Received, read_request
 
 ENDPOINTS = ("/v1/responses", "/v1/chat/completions")
 MAX_LINES = 50_000
@@ -145,15 +144,10 @@ class OpenAIBatchServer:
                 pass
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                url = urlsplit(self.path)
-                headers = {k.lower(): v for k, v in self.headers.items()}
+                received = read_request(self)
                 with server._lock:
-                    server.received.append(
-                        Received(self.command, url.path, url.query, headers, body, self.client_address)
-                    )
-                    status, reply, cut = server._route(self.command, url.path, headers, body)
+                    server.received.append(received)
+                    status, reply, cut = server._route(self.command, received.path, received.headers, received.body)
                 payload = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header(

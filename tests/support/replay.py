@@ -29,6 +29,15 @@ class Received:
         return json.loads(self.body)
 
 
+def read_request(handler: BaseHTTPRequestHandler) -> Received:
+    """The request a handler is answering, body read whole, header names lowercased."""
+    length = int(handler.headers.get("content-length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    url = urlsplit(handler.path)
+    headers = {k.lower(): v for k, v in handler.headers.items()}
+    return Received(handler.command, url.path, url.query, headers, body, handler.client_address)
+
+
 def encode_response(response: dict[str, Any], *, ascii: bool = True) -> tuple[int, dict[str, str], bytes]:
     """The status, headers and body bytes of a recorded response.
 
@@ -78,14 +87,9 @@ class ReplayServer:
                 pass
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                url = urlsplit(self.path)
-                headers = {k.lower(): v for k, v in self.headers.items()}
+                received = read_request(self)
                 with server._lock:
-                    server.received.append(
-                        Received(self.command, url.path, url.query, headers, body, self.client_address)
-                    )
+                    server.received.append(received)
                     reply = server._queue.popleft() if server._queue else None
                 if reply is None:
                     status, reply_headers, payload = (
