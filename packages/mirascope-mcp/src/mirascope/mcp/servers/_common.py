@@ -42,13 +42,6 @@ def fail(message: str) -> NoReturn:
     raise ToolError(message)
 
 
-def cap_text(text: str, limit: int, *, what: str = "output") -> str:
-    """`text` cut to `limit` characters, with a closing line saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n[{what} truncated: {len(text) - limit} more characters not shown]"
-
-
 def parser(
     name: str, description: str, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
 ) -> argparse.ArgumentParser:
